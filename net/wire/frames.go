@@ -1,0 +1,283 @@
+package wire
+
+import (
+	"encoding/json"
+
+	"github.com/tcanvas/tcanvas/model"
+)
+
+// Version is the protocol version a client names in its hello. The authority
+// refuses any other with CloseUnsupported, so an old client fails loudly
+// instead of misreading frames.
+const Version = 1
+
+// Frame types. Every control frame is a JSON object whose "t" member names
+// its type; the rest of its members depend on the type.
+const (
+	// Client to server.
+	THello  = "hello"
+	TCommit = "commit"
+	TUndo   = "undo"
+	TRedo   = "redo"
+	TSignal = "signal" // also server to client
+	TMint   = "mint"
+	TRevoke = "revoke"
+
+	// Server to client.
+	TWelcome   = "welcome"
+	TSnap      = "snap"
+	TReady     = "ready"
+	TCommitted = "committed"
+	TAck       = "ack"
+	TReject    = "reject"
+	TJoin      = "join"
+	TLeave     = "leave"
+	TUpdate    = "update"
+	TToken     = "token"
+	TRevoked   = "revoked"
+	TError     = "error"
+)
+
+// Role is what a participant may do in a room.
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	RoleOwner  Role = "owner"  // edits, mints and revokes tokens, may undo anyone's commit
+	RoleEditor Role = "editor" // edits and undoes its own commits
+	RoleViewer Role = "viewer" // reads only
+)
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool { return r == RoleOwner || r == RoleEditor || r == RoleViewer }
+
+// CanWrite reports whether r may commit.
+func (r Role) CanWrite() bool { return r == RoleOwner || r == RoleEditor }
+
+// Commit kinds as recorded in the room's log.
+const (
+	KindDraw = "draw"
+	KindUndo = "undo"
+	KindRedo = "redo"
+)
+
+// Sync modes announced in a welcome.
+const (
+	SyncSnapshot = "snapshot" // snap frames follow, then ready
+	SyncCatchup  = "catchup"  // committed frames follow, then ready
+)
+
+// Header is decoded first to learn a frame's type.
+type Header struct {
+	T string `json:"t"`
+}
+
+// Hello is the first frame a client sends; nothing else is accepted before
+// it. Epoch and Seq, when set, ask for a catch-up from that point.
+type Hello struct {
+	T      string      `json:"t"`
+	V      int         `json:"v"`
+	Client string      `json:"client"` // client instance ID, chosen once per process
+	Name   string      `json:"name"`
+	Color  model.Color `json:"color"`
+	Bot    bool        `json:"bot,omitempty"`
+	Token  string      `json:"token,omitempty"`
+	Epoch  string      `json:"epoch,omitempty"`
+	Seq    uint64      `json:"seq,omitempty"`
+}
+
+// Peer is one roster entry. Every field is set by the authority; nothing a
+// client says about another client is trusted.
+type Peer struct {
+	ID     uint16      `json:"id"`
+	Client string      `json:"client"`
+	Name   string      `json:"name"`
+	Color  model.Color `json:"color"`
+	Role   Role        `json:"role"`
+	Bot    bool        `json:"bot,omitempty"`
+}
+
+// Limits tells a client the limits the authority enforces, so well-behaved
+// clients never hit them.
+type Limits struct {
+	MaxFrameBytes   int     `json:"max_frame_bytes"`
+	MaxCommitCells  int     `json:"max_commit_cells"`
+	MaxCoord        int32   `json:"max_coord"`
+	CommitsPerSec   float64 `json:"commits_per_sec"`
+	FramesPerSec    float64 `json:"frames_per_sec"`
+	PresencePerSec  int     `json:"presence_per_sec"`
+	MaxPresenceSize int     `json:"max_presence_bytes"`
+}
+
+// Welcome answers a valid hello. Token is set only when the authority has
+// just minted a token for this client (the owner token of a new room).
+type Welcome struct {
+	T      string `json:"t"`
+	V      int    `json:"v"`
+	Room   string `json:"room"`
+	You    uint16 `json:"you"`
+	Role   Role   `json:"role"`
+	Open   bool   `json:"open"`
+	Token  string `json:"token,omitempty"`
+	Epoch  string `json:"epoch"`
+	Seq    uint64 `json:"seq"`
+	Sync   string `json:"sync"`
+	Roster []Peer `json:"roster"`
+	Limits Limits `json:"limits"`
+}
+
+// Snap carries part of a snapshot as text runs; applying every run of every
+// snap frame to an empty canvas gives the canvas at Welcome.Seq.
+type Snap struct {
+	T    string     `json:"t"`
+	Runs []model.Op `json:"runs"`
+	Done bool       `json:"done"`
+}
+
+// Ready ends the sync: the client now holds the room's state at Seq, and
+// every later change arrives as a committed frame.
+type Ready struct {
+	T   string `json:"t"`
+	Seq uint64 `json:"seq"`
+}
+
+// Commit asks the authority to apply ops. ID is chosen by the client and
+// must be unique in the room; a resend with the same ID is never applied
+// twice.
+type Commit struct {
+	T   string     `json:"t"`
+	ID  string     `json:"id"`
+	Ops []model.Op `json:"ops"`
+}
+
+// Undo asks the authority to revert commit Target (an undo frame) or to
+// revert the undo commit Target (a redo frame). Only cells that still hold
+// what the target wrote are restored.
+type Undo struct {
+	T      string `json:"t"`
+	ID     string `json:"id"`
+	Target uint64 `json:"target"`
+}
+
+// Committed is broadcast to every participant, the sender included, once a
+// commit is durable; for the sender it is the acknowledgement. Ops are the
+// operations as applied: undo and redo arrive resolved into set ops.
+type Committed struct {
+	T      string          `json:"t"`
+	Seq    uint64          `json:"seq"`
+	ID     string          `json:"id"`
+	Peer   uint16          `json:"peer"`
+	Client string          `json:"client"`
+	Name   string          `json:"name"`
+	Kind   string          `json:"kind"`
+	Target uint64          `json:"target,omitempty"`
+	Ops    json.RawMessage `json:"ops"`
+}
+
+// Ack answers a commit whose ID the room already holds (a resend after a lost
+// acknowledgement) with its original sequence number.
+type Ack struct {
+	T   string `json:"t"`
+	ID  string `json:"id"`
+	Seq uint64 `json:"seq"`
+}
+
+// Reject answers a commit, undo, redo, mint or revoke that was not applied.
+// Nothing it asked for changed.
+type Reject struct {
+	T      string `json:"t"`
+	ID     string `json:"id"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// Reject and error codes.
+const (
+	CodeForbidden   = "forbidden"    // the role does not allow it
+	CodeInvalid     = "invalid"      // malformed or failed validation
+	CodeTooLarge    = "too_large"    // over a size limit
+	CodeRateLimited = "rate_limited" // over a rate limit; retry later
+	CodeNotFound    = "not_found"    // undo/redo target or token does not exist
+	CodeRoomFull    = "room_full"    // the room's cell or peer cap
+	CodeUnknownPeer = "unknown_peer" // signal to a peer not in the room
+	CodeHello       = "hello"        // bad or missing hello
+	CodeToken       = "token"        // unknown or revoked token
+	CodeVersion     = "version"      // unsupported protocol version
+	CodeSlow        = "slow"         // the client did not keep up
+	CodeInternal    = "internal"     // the authority failed; reconnect
+	CodeShutdown    = "shutdown"     // the authority is going away; reconnect
+)
+
+// RosterJoin and RosterUpdate carry one peer; RosterLeave names one.
+type RosterJoin struct {
+	T    string `json:"t"`
+	Peer Peer   `json:"peer"`
+}
+
+// RosterLeave says a peer left the room.
+type RosterLeave struct {
+	T  string `json:"t"`
+	ID uint16 `json:"id"`
+}
+
+// Signal carries WebRTC signaling between two peers of a room. From is set
+// by the authority on delivery; a client's own From is ignored.
+type Signal struct {
+	T    string          `json:"t"`
+	To   uint16          `json:"to,omitempty"`
+	From uint16          `json:"from,omitempty"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Mint asks for a new invite token (owner only). Req is echoed in the answer.
+type Mint struct {
+	T    string `json:"t"`
+	Req  string `json:"req"`
+	Role Role   `json:"role"`
+}
+
+// Token answers a mint. The secret is shown once; the authority keeps only
+// its hash.
+type Token struct {
+	T     string `json:"t"`
+	Req   string `json:"req"`
+	ID    string `json:"id"`
+	Role  Role   `json:"role"`
+	Token string `json:"token"`
+}
+
+// Revoke withdraws a token (owner only); live connections that joined with
+// it lose its role at once.
+type Revoke struct {
+	T   string `json:"t"`
+	Req string `json:"req"`
+	ID  string `json:"id"`
+}
+
+// Revoked confirms a revoke once it is durable.
+type Revoked struct {
+	T   string `json:"t"`
+	Req string `json:"req"`
+	ID  string `json:"id"`
+}
+
+// Error reports a problem with the connection rather than with one request.
+// When Fatal is set the authority closes the connection right after it.
+type Error struct {
+	T      string `json:"t"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Fatal  bool   `json:"fatal,omitempty"`
+}
+
+// WebSocket close codes the authority uses, beyond the standard 1001 (going
+// away: shutdown, reconnect), 1009 (frame over MaxFrameBytes) and 1011
+// (internal failure, reconnect). Each close carries a reason text.
+const (
+	CloseHello       = 4000 // missing, malformed or repeated hello
+	CloseVersion     = 4001 // unsupported protocol version
+	CloseSlow        = 4002 // the client did not read fast enough
+	CloseRateLimited = 4003 // frames above the connection's rate
+	CloseRoomFull    = 4004 // the room has MaxPeers connections
+	CloseToken       = 4005 // unknown or revoked token
+)
