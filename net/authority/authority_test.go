@@ -1,0 +1,599 @@
+package authority_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/tcanvas/tcanvas/internal/rawclient"
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/authority"
+	"github.com/tcanvas/tcanvas/net/authority/store"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type env struct {
+	t     *testing.T
+	srv   *authority.Server
+	http  *httptest.Server
+	store *store.SQLite
+	dir   string
+}
+
+// start runs a real authority on a random loopback port over a real SQLite
+// file, and stops it when the test ends.
+func start(t *testing.T, opts authority.Options) *env {
+	t.Helper()
+	dir := t.TempDir()
+	return startAt(t, dir, opts)
+}
+
+func startAt(t *testing.T, dir string, opts authority.Options) *env {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "tcanvas.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Store = st
+	srv, err := authority.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	e := &env{t: t, srv: srv, http: hs, store: st, dir: dir}
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *env) stop() {
+	if e.http == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		e.t.Error(err)
+	}
+	e.http.Close()
+	e.store.Close()
+	e.http = nil
+}
+
+func (e *env) link(room string) string { return e.http.URL + "/r/" + room }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func join(t *testing.T, ctx context.Context, link, name string, mod ...func(*wire.Hello)) *rawclient.Client {
+	t.Helper()
+	h := wire.Hello{Client: "c-" + name, Name: name}
+	for _, m := range mod {
+		m(&h)
+	}
+	c, err := rawclient.Join(ctx, link, h)
+	if err != nil {
+		t.Fatalf("join %s: %v", name, err)
+	}
+	t.Cleanup(func() { c.WS.CloseNow() })
+	return c
+}
+
+// committed checks that an answer is a committed frame: use it as
+// committed(t)(c.Commit(...)).
+func committed(t *testing.T) func(rawclient.Frame, error) wire.Committed {
+	return func(f rawclient.Frame, err error) wire.Committed { t.Helper(); return mustCommitted(t, f, err) }
+}
+
+// rejected checks that an answer is a reject with code.
+func rejected(t *testing.T, code string) func(rawclient.Frame, error) wire.Reject {
+	return func(f rawclient.Frame, err error) wire.Reject { t.Helper(); return mustReject(t, f, err, code) }
+}
+
+func mustCommitted(t *testing.T, f rawclient.Frame, err error) wire.Committed {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.T != wire.TCommitted {
+		t.Fatalf("want committed, got %s", f.Raw)
+	}
+	var m wire.Committed
+	if err := f.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func mustReject(t *testing.T, f rawclient.Frame, err error, code string) wire.Reject {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m wire.Reject
+	if f.T != wire.TReject || f.Decode(&m) != nil || m.Code != code {
+		t.Fatalf("want reject %s, got %s", code, f.Raw)
+	}
+	if m.Reason == "" {
+		t.Fatalf("reject without a reason: %s", f.Raw)
+	}
+	return m
+}
+
+// readUntilSeq reads until the client's canvas is at seq.
+func readUntilSeq(t *testing.T, ctx context.Context, c *rawclient.Client, seq uint64) {
+	t.Helper()
+	for c.Seq < seq {
+		if _, err := c.Read(ctx); err != nil {
+			t.Fatalf("waiting for seq %d at %d: %v", seq, c.Seq, err)
+		}
+	}
+}
+
+func TestConcurrentCommitsConvergeToServerOrder(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("conv"), "alice")
+	b := join(t, ctx, e.link("conv"), "bob")
+	const n = 50
+	var wg sync.WaitGroup
+	for i, c := range []*rawclient.Client{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range n {
+				// Both write the same cells, so the final canvas depends on
+				// the order the authority chose.
+				op := rawclient.Text(int32(k%7), 0, fmt.Sprintf("%c%d", 'a'+i, k))
+				if err := c.Send(ctx, wire.Commit{T: wire.TCommit, ID: fmt.Sprintf("%d-%d", i, k), Ops: []model.Op{op}}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	readUntilSeq(t, ctx, a, 2*n)
+	readUntilSeq(t, ctx, b, 2*n)
+	if !a.Canvas.Equal(b.Canvas) {
+		t.Fatalf("clients diverged:\n%s\n---\n%s", model.RenderText(a.Canvas, model.Rect{W: 10, H: 1}), model.RenderText(b.Canvas, model.Rect{W: 10, H: 1}))
+	}
+	fresh := join(t, ctx, e.link("conv"), "carol")
+	if fresh.Welcome.Seq != 2*n || !fresh.Canvas.Equal(a.Canvas) {
+		t.Fatalf("a new joiner's snapshot (seq %d) differs from the clients' canvas", fresh.Welcome.Seq)
+	}
+}
+
+func TestResentCommitAppliedOnce(t *testing.T) {
+	e := start(t, authority.Options{Open: true, IdleTimeout: 20 * time.Millisecond})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("dup"), "alice")
+	first := committed(t)(a.Commit(ctx, "alice-1", rawclient.Text(0, 0, "x")))
+	f, err := a.Commit(ctx, "alice-1", rawclient.Text(5, 5, "should not land"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack wire.Ack
+	if f.T != wire.TAck || f.Decode(&ack) != nil || ack.Seq != first.Seq {
+		t.Fatalf("resend: want ack with seq %d, got %s", first.Seq, f.Raw)
+	}
+	// The resend also dedupes after the room hibernated and woke from disk.
+	a.Close()
+	waitHibernated(t, e)
+	a = join(t, ctx, e.link("dup"), "alice")
+	f, err = a.Commit(ctx, "alice-1", rawclient.Text(5, 5, "should not land"))
+	if err != nil || f.T != wire.TAck {
+		t.Fatalf("resend after wake: want ack, got %s (%v)", f.Raw, err)
+	}
+	if a.Seq != 1 || a.Canvas.Get(5, 5).Ch != 0 {
+		t.Fatalf("resent commit applied twice: seq %d", a.Seq)
+	}
+}
+
+func waitHibernated(t *testing.T, e *env) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.srv.LiveRooms() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("room did not hibernate")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestViewerCannotCommit(t *testing.T) {
+	e := start(t, authority.Options{}) // rooms closed: token needed to write
+	ctx := ctxT(t)
+	owner := join(t, ctx, e.link("closed"), "owner")
+	if owner.Welcome.Role != wire.RoleOwner || owner.Welcome.Token == "" {
+		t.Fatalf("first joiner: role %s, token %q; want owner with a token", owner.Welcome.Role, owner.Welcome.Token)
+	}
+	committed(t)(owner.Commit(ctx, "o-1", rawclient.Text(0, 0, "mine")))
+	viewer := join(t, ctx, e.link("closed"), "viewer")
+	if viewer.Welcome.Role != wire.RoleViewer {
+		t.Fatalf("tokenless joiner of a closed room: role %s", viewer.Welcome.Role)
+	}
+	f, err := viewer.Commit(ctx, "v-1", rawclient.Text(0, 0, "evil"))
+	mustReject(t, f, err, wire.CodeForbidden)
+	check := join(t, ctx, e.link("closed"), "check")
+	if got := model.RenderText(check.Canvas, model.Rect{W: 10, H: 1}); got != "mine" || check.Welcome.Seq != 1 {
+		t.Fatalf("canvas after viewer commits: %q at seq %d", got, check.Welcome.Seq)
+	}
+	// The owner's token makes a later connection the owner again.
+	again := join(t, ctx, e.link("closed")+"?token="+owner.Welcome.Token, "owner2")
+	if again.Welcome.Role != wire.RoleOwner {
+		t.Fatalf("owner token gave role %s", again.Welcome.Role)
+	}
+	// An unknown token is refused, not silently downgraded.
+	c, err := rawclient.Dial(ctx, e.link("closed")+"?token=tc_nope", wire.Hello{Client: "x", Name: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	expectClose(t, ctx, c, wire.CloseToken, wire.CodeToken)
+}
+
+// expectClose reads until the connection closes and checks the error frame
+// and close code.
+func expectClose(t *testing.T, ctx context.Context, c *rawclient.Client, code websocket.StatusCode, errCode string) {
+	t.Helper()
+	sawErr := errCode == ""
+	for {
+		f, err := c.Read(ctx)
+		if err != nil {
+			if got := websocket.CloseStatus(err); got != code {
+				t.Fatalf("close status %d (%v), want %d", got, err, code)
+			}
+			if !sawErr {
+				t.Fatalf("closed with %d but no error frame %q came first", code, errCode)
+			}
+			return
+		}
+		var m wire.Error
+		if f.T == wire.TError && f.Decode(&m) == nil && m.Code == errCode && m.Fatal && m.Reason != "" {
+			sawErr = true
+		}
+	}
+}
+
+func TestCommitBeforeHelloChangesNothing(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	ws, _, err := websocket.Dial(ctx, strings.Replace(e.link("early"), "http", "ws", 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	b, _ := json.Marshal(wire.Commit{T: wire.TCommit, ID: "early-1", Ops: []model.Op{rawclient.Text(0, 0, "sneaky")}})
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+	c := &rawclient.Client{WS: ws, Canvas: model.NewCanvas()}
+	expectClose(t, ctx, c, wire.CloseHello, wire.CodeHello)
+	check := join(t, ctx, e.link("early"), "check")
+	if check.Welcome.Seq != 0 || check.Canvas.Len() != 0 {
+		t.Fatalf("a commit before hello changed the room: seq %d", check.Welcome.Seq)
+	}
+}
+
+func TestOversizedFrameClosesOnlyThatConnection(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	good := join(t, ctx, e.link("big"), "good")
+	bad := join(t, ctx, e.link("big"), "bad")
+	huge := wire.Commit{T: wire.TCommit, ID: "bad-1", Ops: []model.Op{rawclient.Text(0, 0, strings.Repeat("x", wire.MaxFrameBytes))}}
+	if err := bad.Send(ctx, huge); err != nil {
+		t.Fatal(err)
+	}
+	expectClose(t, ctx, bad, websocket.StatusMessageTooBig, "")
+	committed(t)(good.Commit(ctx, "good-1", rawclient.Text(0, 0, "still here")))
+}
+
+func TestHibernateAndWakeIdentical(t *testing.T) {
+	e := start(t, authority.Options{Open: true, IdleTimeout: 50 * time.Millisecond, SnapshotEvery: 7})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("sleepy"), "alice")
+	for i := range 20 {
+		op := model.Op{Kind: model.OpRect, X: int32(i), Y: int32(-i), W: 3, H: 2, Ch: '#', FG: model.RGB(255, 0, byte(i))}
+		committed(t)(a.Commit(ctx, a.NextID("a"), op))
+	}
+	before := a.Canvas.Clone()
+	a.Close()
+	waitHibernated(t, e)
+	b := join(t, ctx, e.link("sleepy"), "bob")
+	if b.Welcome.Seq != 20 || !b.Canvas.Equal(before) || b.Welcome.Epoch != a.Welcome.Epoch {
+		t.Fatalf("woken room: seq %d epoch %s, canvas equal %v", b.Welcome.Seq, b.Welcome.Epoch, b.Canvas.Equal(before))
+	}
+	// And after a restart of the whole server on the same file.
+	b.Close()
+	e.stop()
+	e2 := startAt(t, e.dir, authority.Options{Open: true})
+	c := join(t, ctx, e2.link("sleepy"), "carol")
+	if c.Welcome.Seq != 20 || !c.Canvas.Equal(before) {
+		t.Fatalf("after restart: seq %d", c.Welcome.Seq)
+	}
+}
+
+func TestCatchupAfterReconnect(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("cu"), "alice")
+	b := join(t, ctx, e.link("cu"), "bob")
+	committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "one")))
+	readUntilSeq(t, ctx, b, 1)
+	b.Close()
+	committed(t)(a.Commit(ctx, "a-2", rawclient.Text(0, 1, "two")))
+	committed(t)(a.Commit(ctx, "a-3", rawclient.Text(0, 2, "three")))
+	// Reconnect with the last seq and epoch: only the two missed commits come.
+	b2, err := rawclient.Dial(ctx, e.link("cu"), wire.Hello{Client: "c-bob", Name: "bob", Epoch: b.Welcome.Epoch, Seq: b.Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.WS.CloseNow()
+	b2.Canvas, b2.Seq = b.Canvas, b.Seq
+	if err := b2.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b2.Welcome.Sync != wire.SyncCatchup || !b2.Canvas.Equal(a.Canvas) {
+		t.Fatalf("sync %s, canvas equal %v", b2.Welcome.Sync, b2.Canvas.Equal(a.Canvas))
+	}
+	// A stale epoch gets a snapshot instead.
+	b3 := join(t, ctx, e.link("cu"), "bob3", func(h *wire.Hello) { h.Epoch, h.Seq = "other", 1 })
+	if b3.Welcome.Sync != wire.SyncSnapshot || !b3.Canvas.Equal(a.Canvas) {
+		t.Fatalf("stale epoch: sync %s", b3.Welcome.Sync)
+	}
+}
+
+func TestUndoRestoresOnlyCellsStillOwned(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("undo"), "alice")
+	b := join(t, ctx, e.link("undo"), "bob")
+	ca := committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "aaaa")))
+	readUntilSeq(t, ctx, b, ca.Seq)
+	committed(t)(b.Commit(ctx, "b-1", rawclient.Text(2, 0, "B")))
+	// Bob may not undo Alice's commit.
+	f, err := b.Request(ctx, "b-2", wire.Undo{T: wire.TUndo, ID: "b-2", Target: ca.Seq})
+	mustReject(t, f, err, wire.CodeForbidden)
+	undo := committed(t)(a.Request(ctx, "a-2", wire.Undo{T: wire.TUndo, ID: "a-2", Target: ca.Seq}))
+	if got := model.RenderText(a.Canvas, model.Rect{W: 8, H: 1}); got != "  B" {
+		t.Fatalf("after undo: %q, want Bob's B kept", got)
+	}
+	committed(t)(a.Request(ctx, "a-3", wire.Undo{T: wire.TRedo, ID: "a-3", Target: undo.Seq}))
+	if got := model.RenderText(a.Canvas, model.Rect{W: 8, H: 1}); got != "aaBa" {
+		t.Fatalf("after redo: %q", got)
+	}
+	f, err = a.Request(ctx, "a-4", wire.Undo{T: wire.TUndo, ID: "a-4", Target: 99})
+	mustReject(t, f, err, wire.CodeNotFound)
+}
+
+func TestRevokedEditorLosesWriteOnLiveConnection(t *testing.T) {
+	e := start(t, authority.Options{})
+	ctx := ctxT(t)
+	owner := join(t, ctx, e.link("tok"), "owner")
+	if err := owner.Send(ctx, wire.Mint{T: wire.TMint, Req: "r1", Role: wire.RoleEditor}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := owner.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok wire.Token
+	f.Decode(&tok)
+	ed := join(t, ctx, e.link("tok")+"?token="+tok.Token, "editor")
+	if ed.Welcome.Role != wire.RoleEditor {
+		t.Fatalf("editor token gave %s", ed.Welcome.Role)
+	}
+	committed(t)(ed.Commit(ctx, "e-1", rawclient.Text(0, 0, "ok")))
+	if err := owner.Send(ctx, wire.Revoke{T: wire.TRevoke, Req: "r2", ID: tok.ID}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	upd, err := ed.Until(ctx, func(f rawclient.Frame) bool {
+		var m wire.RosterJoin
+		return f.T == wire.TUpdate && f.Decode(&m) == nil && m.Peer.ID == ed.Welcome.You
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m wire.RosterJoin
+	upd.Decode(&m)
+	if m.Peer.Role != wire.RoleViewer {
+		t.Fatalf("after revoke: role %s", m.Peer.Role)
+	}
+	t.Logf("revocation reached the live connection in %s", time.Since(start))
+	rejected(t, wire.CodeForbidden)(ed.Commit(ctx, "e-2", rawclient.Text(0, 0, "no")))
+	// The revoked token no longer admits anyone.
+	c, err := rawclient.Dial(ctx, e.link("tok")+"?token="+tok.Token, wire.Hello{Client: "y", Name: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	expectClose(t, ctx, c, wire.CloseToken, wire.CodeToken)
+}
+
+func TestPresenceRelayBatchesAndStampsSender(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	var cs []*rawclient.Client
+	for _, n := range []string{"a", "b", "c"} {
+		cs = append(cs, join(t, ctx, e.link("pres"), n))
+	}
+	p := wire.Presence{Seq: 1, HasCursor: true, Cursor: model.Point{X: 10, Y: -3}}
+	pkt := p.AppendBinary(nil)
+	if len(pkt) > 24 {
+		t.Fatalf("cursor packet is %d bytes, budget 24", len(pkt))
+	}
+	for _, c := range cs[:2] {
+		if err := c.WS.Write(ctx, websocket.MessageBinary, pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// c receives one frame per tick with a's and b's cursors; a only b's.
+	want := map[uint16]bool{cs[0].Welcome.You: true, cs[1].Welcome.You: true}
+	got := map[uint16]bool{}
+	for len(got) < 2 {
+		f, err := cs[2].Until(ctx, func(f rawclient.Frame) bool { return f.Bin })
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, err := wire.DecodeRelay(f.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range es {
+			if !want[en.Peer] {
+				t.Fatalf("relay names peer %d, not a sender", en.Peer)
+			}
+			q, err := wire.DecodePresence(en.Packet)
+			if err != nil || q.Cursor != p.Cursor {
+				t.Fatalf("relayed packet %v %v", q, err)
+			}
+			got[en.Peer] = true
+		}
+	}
+	f, err := cs[0].Until(ctx, func(f rawclient.Frame) bool { return f.Bin })
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ := wire.DecodeRelay(f.Raw)
+	for _, en := range es {
+		if en.Peer == cs[0].Welcome.You {
+			t.Fatal("a peer was sent its own presence")
+		}
+	}
+	resp, err := http.Get(e.http.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if !strings.Contains(sb.String(), "tcanvas_presence_relayed_packets_total") {
+		t.Fatal("metrics lack tcanvas_presence_relayed_packets_total")
+	}
+}
+
+func TestSignalRelayStampsSender(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("sig"), "a")
+	b := join(t, ctx, e.link("sig"), "b")
+	// a claims to be someone else; the authority overwrites From.
+	if err := a.Send(ctx, wire.Signal{T: wire.TSignal, To: b.Welcome.You, From: 999, Data: json.RawMessage(`{"sdp":"x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := b.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TSignal })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s wire.Signal
+	f.Decode(&s)
+	if s.From != a.Welcome.You || string(s.Data) != `{"sdp":"x"}` {
+		t.Fatalf("signal delivered as %s", f.Raw)
+	}
+	if err := a.Send(ctx, wire.Signal{T: wire.TSignal, To: 4242, Data: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	f, err = a.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TError })
+	var m wire.Error
+	if err != nil || f.Decode(&m) != nil || m.Code != wire.CodeUnknownPeer {
+		t.Fatalf("signal to nobody: %s %v", f.Raw, err)
+	}
+}
+
+func TestSlowClientIsDisconnectedNotStallingRoom(t *testing.T) {
+	e := start(t, authority.Options{Open: true, SendQueue: 8, WriteTimeout: time.Second, CommitRate: 1e6, CommitBurst: 1e6, FrameRate: 1e6, FrameBurst: 1e6})
+	ctx := ctxT(t)
+	// A tiny receive buffer so that a client that stops reading backs up
+	// into the server quickly, instead of into megabytes of loopback buffer.
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	httpc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	slow, err := rawclient.DialWith(ctx, e.link("slow"), wire.Hello{Client: "slow", Name: "slow"}, &websocket.DialOptions{HTTPClient: httpc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.WS.CloseNow()
+	if err := slow.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fast := join(t, ctx, e.link("slow"), "fast")
+	// The slow client stops reading; the fast one keeps committing and
+	// getting its answers while the slow one is cut off.
+	big := strings.Repeat("#", 4000)
+	left := false
+	for i := 0; !left; i++ {
+		if i == 5000 {
+			t.Fatal("the slow client was never disconnected")
+		}
+		id := fast.NextID("f")
+		if err := fast.Send(ctx, wire.Commit{T: wire.TCommit, ID: id, Ops: []model.Op{rawclient.Text(0, int32(i%50), big)}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := fast.Until(ctx, func(f rawclient.Frame) bool {
+			var l wire.RosterLeave
+			if f.T == wire.TLeave && f.Decode(&l) == nil && l.ID == slow.Welcome.You {
+				left = true
+			}
+			var c wire.Committed
+			return f.T == wire.TCommitted && f.Decode(&c) == nil && c.ID == id
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed(t)(fast.Commit(ctx, fast.NextID("f"), rawclient.Text(0, 0, "room still moves")))
+}
+
+func TestCommitRateLimitAnswersClearly(t *testing.T) {
+	e := start(t, authority.Options{Open: true, CommitRate: 1, CommitBurst: 2})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("rl"), "a")
+	committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "1")))
+	committed(t)(a.Commit(ctx, "a-2", rawclient.Text(0, 0, "2")))
+	rejected(t, wire.CodeRateLimited)(a.Commit(ctx, "a-3", rawclient.Text(0, 0, "3")))
+}
+
+func TestInvalidCommitRejectedWithReason(t *testing.T) {
+	e := start(t, authority.Options{Open: true, MaxRoomCells: 10})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("inv"), "a")
+	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "中")))
+	rejected(t, wire.CodeTooLarge)(a.Commit(ctx, "a-2", model.Op{Kind: model.OpRect, W: 1 << 20, H: 1 << 20, Ch: 'x'}))
+	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-3", rawclient.Text(1<<30+1, 0, "x")))
+	rejected(t, wire.CodeRoomFull)(a.Commit(ctx, "a-4", model.Op{Kind: model.OpRect, W: 4, H: 4, Ch: 'x'}))
+	// Undecodable commit still gets a reject naming its ID.
+	if err := a.WS.Write(ctx, websocket.MessageText, []byte(`{"t":"commit","id":"a-5","ops":[{"op":"set","cells":[{"x":"no"}]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	rejected(t, wire.CodeInvalid)(a.AnswerTo(ctx, "a-5"))
+	check := join(t, ctx, e.link("inv"), "check")
+	if check.Welcome.Seq != 0 || check.Canvas.Len() != 0 {
+		t.Fatal("rejected commits changed the room")
+	}
+}

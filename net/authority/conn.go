@@ -1,0 +1,342 @@
+package authority
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/authority/store"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// outMsg is one item of a connection's send queue: a frame, or the sync
+// that follows a welcome (which the writer streams itself, so a big snapshot
+// never sits in the room's goroutine or fills the queue).
+type outMsg struct {
+	typ  websocket.MessageType
+	data []byte
+	sync *syncPlan
+}
+
+// syncPlan is what a new connection is sent before anything else: a
+// welcome, then a snapshot or the commits it missed, then ready.
+type syncPlan struct {
+	welcome []byte
+	seq     uint64
+	runs    []model.Op // snapshot mode
+	from    uint64     // catch-up mode: records (from, seq]
+	catchup bool
+}
+
+// conn is one client connection. The handler goroutine reads; a writer
+// goroutine drains send. Fields below "actor-owned" belong to the room's
+// goroutine.
+type conn struct {
+	srv   *Server
+	ws    *websocket.Conn
+	room  *room
+	hello *wire.Hello
+	send  chan outMsg
+	// readerDone is closed when the read loop ends, which ends the writer.
+	readerDone chan struct{}
+
+	kickOnce   sync.Once
+	kicked     chan struct{}
+	kickCode   websocket.StatusCode
+	kickReason string
+	kickFrame  []byte
+
+	// actor-owned
+	peer     wire.Peer
+	tokenID  string
+	commits  *rate.Limiter
+	welcomed bool
+	syncSeq  uint64
+	pending  *pendingWelcome
+}
+
+func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept has answered with an HTTP error
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(wire.MaxFrameBytes)
+	hello, code, err := s.readHello(ws)
+	if err != nil {
+		s.closeWith(ws, code, wire.CodeHello, err.Error())
+		return
+	}
+	rm, err := s.acquire(name)
+	if err != nil {
+		s.closeWith(ws, websocket.StatusGoingAway, wire.CodeShutdown, err.Error())
+		return
+	}
+	defer s.release(rm)
+	s.metrics.connections.Inc()
+	defer s.metrics.connections.Dec()
+
+	c := &conn{
+		srv: s, ws: ws, room: rm, hello: hello,
+		send:       make(chan outMsg, s.opts.SendQueue),
+		readerDone: make(chan struct{}),
+		kicked:     make(chan struct{}),
+		commits:    rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
+	}
+	var g errgroup.Group
+	g.Go(func() error { c.writeLoop(); return nil })
+	if rm.post(func() { rm.join(c) }) {
+		c.readLoop()
+		rm.post(func() { rm.leave(c) })
+	} else {
+		c.kick(websocket.StatusInternalError, wire.CodeInternal, "room failed to load; reconnect")
+	}
+	close(c.readerDone)
+	g.Wait()
+}
+
+// readHello reads and checks the first frame. Any other frame first is
+// refused, so nothing can be committed before authentication.
+func (s *Server) readHello(ws *websocket.Conn) (*wire.Hello, websocket.StatusCode, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.HelloTimeout)
+	defer cancel()
+	typ, data, err := ws.Read(ctx)
+	if err != nil {
+		return nil, wire.CloseHello, fmt.Errorf("no hello within %s: %w", s.opts.HelloTimeout, err)
+	}
+	if typ != websocket.MessageText {
+		return nil, wire.CloseHello, errors.New("the first frame must be a hello text frame")
+	}
+	v, err := wire.DecodeClient(data)
+	if err != nil {
+		if errors.Is(err, wire.ErrVersion) {
+			return nil, wire.CloseVersion, err
+		}
+		return nil, wire.CloseHello, err
+	}
+	h, ok := v.(*wire.Hello)
+	if !ok {
+		return nil, wire.CloseHello, errors.New("the first frame must be a hello")
+	}
+	return h, 0, nil
+}
+
+// closeWith sends an error frame, then closes with code.
+func (s *Server) closeWith(ws *websocket.Conn, code websocket.StatusCode, errCode, reason string) {
+	s.closeWithFrame(ws, code, errorFrame(errCode, reason), reason)
+}
+
+func errorFrame(code, reason string) []byte {
+	b, _ := wire.Encode(wire.Error{T: wire.TError, Code: code, Reason: reason, Fatal: true})
+	return b
+}
+
+// truncateReason keeps a close reason within the 123 bytes a close frame
+// allows; the full text went in the error frame.
+func truncateReason(s string) string {
+	if len(s) <= 120 {
+		return s
+	}
+	return s[:120]
+}
+
+// kick closes the connection with code after an error frame. Safe from any
+// goroutine, and it never blocks: the writer does the closing.
+func (c *conn) kick(code websocket.StatusCode, errCode, reason string) {
+	c.kickOnce.Do(func() {
+		c.kickCode, c.kickReason, c.kickFrame = code, reason, errorFrame(errCode, reason)
+		close(c.kicked)
+	})
+}
+
+// enqueue queues a frame without blocking; a client whose queue is full is
+// too slow to keep and is disconnected rather than allowed to stall the room.
+func (c *conn) enqueue(m outMsg) bool {
+	select {
+	case c.send <- m:
+		return true
+	default:
+		c.kick(wire.CloseSlow, wire.CodeSlow, fmt.Sprintf("send queue of %d frames full: the client is not reading fast enough", cap(c.send)))
+		return false
+	}
+}
+
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.kicked:
+			c.srv.closeWithFrame(c.ws, c.kickCode, c.kickFrame, c.kickReason)
+			return
+		case <-c.readerDone:
+			return
+		case <-c.room.done:
+			// The room ended under us (storage failure); its goroutine may
+			// not have reached this connection to kick it.
+			c.kick(websocket.StatusInternalError, wire.CodeInternal, "room closed; reconnect")
+		case m := <-c.send:
+			if err := c.write(m); err != nil {
+				c.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) closeWithFrame(ws *websocket.Conn, code websocket.StatusCode, frame []byte, reason string) {
+	s.metrics.disconnects.WithLabelValues(strconv.Itoa(int(code))).Inc()
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
+	defer cancel()
+	ws.Write(ctx, websocket.MessageText, frame)
+	ws.Close(code, truncateReason(reason))
+}
+
+func (c *conn) write(m outMsg) error {
+	if m.sync != nil {
+		return c.writeSync(m.sync)
+	}
+	return c.writeFrame(m.typ, m.data)
+}
+
+func (c *conn) writeFrame(typ websocket.MessageType, b []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.opts.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, typ, b)
+}
+
+func (c *conn) writeJSON(v any) error {
+	b, err := wire.Encode(v)
+	if err != nil {
+		return err
+	}
+	return c.writeFrame(websocket.MessageText, b)
+}
+
+// writeSync streams the welcome and the state that goes with it. It runs
+// in the writer, off the room's goroutine: catch-up records are read from
+// the store, where they are durable by the time the welcome is released.
+func (c *conn) writeSync(p *syncPlan) error {
+	if err := c.writeFrame(websocket.MessageText, p.welcome); err != nil {
+		return err
+	}
+	if p.catchup {
+		recs, err := c.srv.opts.Store.Records(c.srv.ctx, c.room.name, p.from, int(p.seq-p.from))
+		if err != nil {
+			c.kick(websocket.StatusInternalError, wire.CodeInternal, "catch-up failed; reconnect")
+			return nil
+		}
+		for _, rec := range recs {
+			if err := c.writeFrame(websocket.MessageText, committedFrame(rec, 0)); err != nil {
+				return err
+			}
+		}
+	} else {
+		runs := p.runs
+		for {
+			n := min(len(runs), wire.SnapRunsPerFrame)
+			if err := c.writeJSON(wire.Snap{T: wire.TSnap, Runs: runs[:n:n], Done: n == len(runs)}); err != nil {
+				return err
+			}
+			runs = runs[n:]
+			if len(runs) == 0 {
+				break
+			}
+		}
+	}
+	return c.writeJSON(wire.Ready{T: wire.TReady, Seq: p.seq})
+}
+
+func (c *conn) readLoop() {
+	frames := rate.NewLimiter(c.srv.opts.FrameRate, c.srv.opts.FrameBurst)
+	ctx := context.Background()
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if !frames.Allow() {
+			c.kick(wire.CloseRateLimited, wire.CodeRateLimited,
+				fmt.Sprintf("more than %g frames per second (burst %d)", float64(c.srv.opts.FrameRate), c.srv.opts.FrameBurst))
+			continue // keep reading until the close handshake ends the connection
+		}
+		if typ == websocket.MessageBinary {
+			if _, err := wire.DecodePresence(data); err != nil {
+				c.sendError(wire.CodeInvalid, err.Error())
+				continue
+			}
+			c.room.post(func() { c.room.presence(c, data) })
+			continue
+		}
+		at := time.Now()
+		v, err := wire.DecodeClient(data)
+		if err != nil {
+			c.refuse(data, err)
+			continue
+		}
+		rm := c.room
+		switch m := v.(type) {
+		case *wire.Hello:
+			c.sendError(wire.CodeHello, "hello: already received")
+		case *wire.Commit:
+			rm.post(func() { rm.commit(c, m, at) })
+		case *wire.Undo:
+			rm.post(func() { rm.undo(c, m, at) })
+		case *wire.Signal:
+			rm.post(func() { rm.signal(c, m) })
+		case *wire.Mint:
+			rm.post(func() { rm.mint(c, m) })
+		case *wire.Revoke:
+			rm.post(func() { rm.revoke(c, m) })
+		}
+	}
+}
+
+// refuse answers a frame that failed to decode: with a reject naming its ID
+// when one can be read (so the client drops that commit rather than resend
+// it forever), else with an error frame.
+func (c *conn) refuse(data []byte, err error) {
+	code := wire.CodeInvalid
+	if errors.Is(err, model.ErrTooLarge) {
+		code = wire.CodeTooLarge
+	}
+	var idOnly struct {
+		T  string `json:"t"`
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &idOnly) == nil && idOnly.ID != "" && wire.CheckID("id", idOnly.ID) == nil &&
+		(idOnly.T == wire.TCommit || idOnly.T == wire.TUndo || idOnly.T == wire.TRedo) {
+		c.sendFrame(wire.Reject{T: wire.TReject, ID: idOnly.ID, Code: code, Reason: err.Error()})
+		return
+	}
+	c.sendError(code, err.Error())
+}
+
+func (c *conn) sendError(code, reason string) {
+	c.sendFrame(wire.Error{T: wire.TError, Code: code, Reason: reason})
+}
+
+func (c *conn) sendFrame(v any) {
+	b, err := wire.Encode(v)
+	if err != nil {
+		return
+	}
+	c.enqueue(outMsg{typ: websocket.MessageText, data: b})
+}
+
+// committedFrame encodes a record as the frame every participant receives.
+func committedFrame(rec store.Record, peer uint16) []byte {
+	b, _ := wire.Encode(wire.Committed{
+		T: wire.TCommitted, Seq: rec.Seq, ID: rec.ID, Peer: peer, Client: rec.Client,
+		Name: rec.Name, Kind: rec.Kind, Target: rec.Target, Ops: rec.Ops,
+	})
+	return b
+}

@@ -1,0 +1,218 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// ErrShuttingDown means the server no longer accepts connections.
+var ErrShuttingDown = errors.New("authority shutting down")
+
+// Server is the authority: an http.Handler serving room WebSockets, /healthz
+// and /metrics, with one goroutine per live room.
+type Server struct {
+	opts    Options
+	metrics *metrics
+	mux     *http.ServeMux
+
+	ctx    context.Context // ends the rooms at Shutdown
+	cancel context.CancelFunc
+	rooms  sync.WaitGroup // room goroutines
+	conns  sync.WaitGroup // connection handlers
+
+	mu       sync.Mutex
+	live     map[string]*room
+	closing  map[string]chan struct{} // rooms still flushing on their way to hibernation
+	shutdown bool
+
+	ipMu sync.Mutex
+	ips  map[string]*rate.Limiter
+}
+
+// New returns a server. Call Shutdown to stop it.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("authority: Options.Store is required")
+	}
+	opts = opts.withDefaults()
+	var gatherer prometheus.Gatherer = opts.Gatherer
+	if opts.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		opts.Registerer, gatherer = reg, reg
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		opts:    opts,
+		metrics: newMetrics(opts.Registerer),
+		mux:     http.NewServeMux(),
+		ctx:     ctx,
+		cancel:  cancel,
+		live:    map[string]*room{},
+		closing: map[string]chan struct{}{},
+		ips:     map[string]*rate.Limiter{},
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if s.isShutdown() {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	if gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	}
+	s.mux.HandleFunc("GET /r/{room}", s.serveRoom)
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "tcanvas authority. Rooms live at /r/ROOM: open one with `tcanvas join http://"+r.Host+"/r/ROOM`.")
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Shutdown stops accepting connections, makes every room durable and
+// snapshotted, closes every client with "going away" and waits for all of
+// the server's goroutines, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.rooms.Wait()
+		s.conns.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("authority shutdown: %w", ctx.Err())
+	}
+}
+
+func (s *Server) isShutdown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
+}
+
+// acquire returns the live room, loading or creating it, and counts the
+// caller as a user of it until release.
+func (s *Server) acquire(name string) (*room, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return nil, ErrShuttingDown
+	}
+	r := s.live[name]
+	if r == nil {
+		r = newRoom(s, name)
+		s.live[name] = r
+		s.rooms.Add(1)
+		go r.run(s.closing[name])
+	}
+	r.refs++
+	return r, nil
+}
+
+func (s *Server) release(r *room) {
+	s.mu.Lock()
+	r.refs--
+	s.mu.Unlock()
+}
+
+// tryHibernate removes an idle room from the live set if nobody is about to
+// join it. While it flushes, a new joiner's fresh room waits on done.
+func (s *Server) tryHibernate(r *room) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.refs > 0 || s.live[r.name] != r {
+		return false
+	}
+	delete(s.live, r.name)
+	s.closing[r.name] = r.done
+	return true
+}
+
+// forget drops a room that ended, whether it hibernated or failed.
+func (s *Server) forget(r *room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live[r.name] == r {
+		delete(s.live, r.name)
+	}
+	if s.closing[r.name] == r.done {
+		delete(s.closing, r.name)
+	}
+}
+
+// LiveRooms returns the number of rooms in memory.
+func (s *Server) LiveRooms() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.live)
+}
+
+// allowConn applies the per-IP rate of new connections.
+func (s *Server) allowConn(r *http.Request) bool {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	l := s.ips[ip]
+	if l == nil {
+		if len(s.ips) > 10_000 {
+			// Forgetting every address is crude but bounded; a flood from many
+			// addresses is a job for the network in front of us.
+			clear(s.ips)
+		}
+		l = rate.NewLimiter(s.opts.ConnRate, s.opts.ConnBurst)
+		s.ips[ip] = l
+	}
+	return l.Allow()
+}
+
+func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("room")
+	if err := wire.CheckRoom(name); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		fmt.Fprintf(w, "tcanvas room %q. Join it with:\n\n  tcanvas join http://%s/r/%s\n", name, r.Host, name)
+		return
+	}
+	if !s.allowConn(r) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
+		return
+	}
+	// Counting the handler under the lock that Shutdown takes means no
+	// handler starts after Shutdown began waiting.
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		http.Error(w, "authority shutting down; retry", http.StatusServiceUnavailable)
+		return
+	}
+	s.conns.Add(1)
+	s.mu.Unlock()
+	defer s.conns.Done()
+	s.handleConn(w, r, name)
+}
