@@ -1,0 +1,440 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// fatalError ends the session instead of reconnecting: retrying the same
+// hello would be refused the same way.
+type fatalError struct{ err error }
+
+func (f fatalError) Error() string { return f.err.Error() }
+func (f fatalError) Unwrap() error { return f.err }
+
+// closeIsFatal tells which close codes mean "do not come back".
+func closeIsFatal(code websocket.StatusCode) bool {
+	switch code {
+	case wire.CloseHello, wire.CloseVersion, wire.CloseToken, websocket.StatusPolicyViolation, websocket.StatusMessageTooBig:
+		return true
+	}
+	return false
+}
+
+// connErr turns a connection error into a message that names the close
+// code and reason when there is one.
+func connErr(err error, lastErr *wire.Error) error {
+	code := websocket.CloseStatus(err)
+	if code == -1 {
+		return err
+	}
+	msg := fmt.Sprintf("closed by the authority (%d)", code)
+	if lastErr != nil {
+		msg += ": " + lastErr.Reason
+	} else {
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && ce.Reason != "" {
+			msg += ": " + ce.Reason
+		}
+	}
+	if closeIsFatal(code) {
+		return fatalError{errors.New(msg)}
+	}
+	return errors.New(msg)
+}
+
+// connect dials, says hello, and syncs. On return the session is Online
+// and the connection is ready for serve.
+func (s *Session) connect(ctx context.Context) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, s.link.WebSocketURL(), &websocket.DialOptions{HTTPClient: s.opts.HTTPClient})
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", s.link.WebSocketURL(), err)
+	}
+	ws.SetReadLimit(wire.MaxServerFrameBytes)
+	if err := s.hello(ctx, ws); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	return ws, nil
+}
+
+func (s *Session) hello(ctx context.Context, ws *websocket.Conn) error {
+	s.mu.Lock()
+	h := wire.Hello{T: wire.THello, V: wire.Version, Client: s.opts.ClientID, Name: s.opts.Name,
+		Color: s.opts.Color, Bot: s.opts.Bot, Token: s.link.Token, Epoch: s.epoch, Seq: s.seq}
+	if s.token != "" {
+		h.Token = s.token // the owner token we were given beats a tokenless link
+	}
+	s.mu.Unlock()
+	if err := writeJSON(ctx, ws, h); err != nil {
+		return err
+	}
+	var welcome wire.Welcome
+	var fresh *model.Canvas // snapshot being received
+	var lastErr *wire.Error
+	for {
+		typ, b, err := ws.Read(ctx)
+		if err != nil {
+			return connErr(err, lastErr)
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		var hd wire.Header
+		if err := json.Unmarshal(b, &hd); err != nil {
+			return fmt.Errorf("authority sent a malformed frame: %w", err)
+		}
+		switch hd.T {
+		case wire.TError:
+			var e wire.Error
+			json.Unmarshal(b, &e)
+			lastErr = &e
+		case wire.TWelcome:
+			if err := json.Unmarshal(b, &welcome); err != nil {
+				return err
+			}
+			if welcome.Sync == wire.SyncSnapshot {
+				fresh = model.NewCanvas()
+			}
+		case wire.TSnap:
+			var m wire.Snap
+			if err := json.Unmarshal(b, &m); err != nil || fresh == nil {
+				return fmt.Errorf("authority sent a bad snap frame: %v", err)
+			}
+			fresh.Apply(m.Runs)
+		case wire.TCommitted:
+			var m wire.Committed
+			if err := json.Unmarshal(b, &m); err != nil {
+				return err
+			}
+			if err := s.applyCommitted(m); err != nil {
+				return err
+			}
+		case wire.TReady:
+			s.ready(welcome, fresh)
+			return nil
+		}
+	}
+}
+
+// ready installs the welcome's state and queues every pending commit to be
+// sent again with its original ID.
+func (s *Session) ready(w wire.Welcome, fresh *model.Canvas) {
+	s.mu.Lock()
+	if fresh != nil {
+		for _, p := range s.pend {
+			p.eff = fresh.Apply(p.ops)
+		}
+		s.view = fresh
+	}
+	s.seq, s.epoch, s.room, s.you, s.role = w.Seq, w.Epoch, w.Room, w.You, w.Role
+	if w.Token != "" {
+		s.token = w.Token
+	}
+	for _, p := range s.pend {
+		p.sent = false
+	}
+	clear(s.roster)
+	for _, p := range w.Roster {
+		s.roster[p.ID] = &Peer{Peer: p, Route: "relay", You: p.ID == w.You}
+	}
+	s.state = Link{State: Online}
+	roster := s.rosterLocked()
+	s.mu.Unlock()
+	s.emit(Synced{Room: w.Room, Seq: w.Seq, Epoch: w.Epoch, Role: w.Role, Snapshot: fresh != nil, Token: w.Token},
+		Roster{Peers: roster}, LinkChanged{Link: Link{State: Online}})
+	s.poke()
+}
+
+// run serves connections one after another until the session ends.
+func (s *Session) run(ws *websocket.Conn) {
+	defer close(s.done)
+	attempt := 0
+	for {
+		err := s.serve(ws)
+		if s.ctx.Err() != nil {
+			s.end(nil)
+			return
+		}
+		var fatal fatalError
+		if errors.As(err, &fatal) {
+			s.end(err)
+			return
+		}
+		s.opts.Logger.Debug("link lost", "err", err)
+		for {
+			attempt++
+			wait := backoff(attempt, s.opts.MinBackoff, s.opts.MaxBackoff)
+			s.setLink(Link{State: Offline, Attempt: attempt, RetryAt: time.Now().Add(wait), Err: err.Error()})
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
+				s.end(nil)
+				return
+			}
+			s.setLink(Link{State: Connecting, Attempt: attempt})
+			ws, err = s.connect(s.ctx)
+			if err == nil {
+				attempt = 0
+				break
+			}
+			if errors.As(err, &fatal) || s.ctx.Err() != nil {
+				s.end(err)
+				return
+			}
+		}
+	}
+}
+
+// backoff is exponential with full jitter, so that many clients losing one
+// server do not all come back in the same millisecond.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := lo << min(attempt-1, 20)
+	if d > hi || d <= 0 {
+		d = hi
+	}
+	return lo/2 + rand.N(d)
+}
+
+func (s *Session) end(err error) {
+	s.mu.Lock()
+	if err != nil && s.ctx.Err() == nil {
+		s.err = err
+	}
+	s.state = Link{State: Closed}
+	s.signalChangedLocked()
+	s.mu.Unlock()
+	if err != nil && s.ctx.Err() == nil {
+		s.emit(Error{Code: "closed", Reason: err.Error(), Fatal: true})
+	}
+	// The consumer may have stopped reading; the final state change must
+	// not block the end of the session.
+	select {
+	case s.events <- LinkChanged{Link: Link{State: Closed}}:
+	default:
+	}
+	s.cancel()
+}
+
+// serve runs one connection: a reader, a writer and a pinger. The first of
+// them to fail ends all three.
+func (s *Session) serve(ws *websocket.Conn) error {
+	defer ws.CloseNow()
+	g, ctx := errgroup.WithContext(s.ctx)
+	g.Go(func() error { return s.readLoop(ctx, ws) })
+	g.Go(func() error { return s.writeLoop(ctx, ws) })
+	g.Go(func() error { return s.pingLoop(ctx, ws) })
+	err := g.Wait()
+	if s.ctx.Err() != nil {
+		ws.Close(websocket.StatusNormalClosure, "bye")
+	}
+	return err
+}
+
+func (s *Session) pingLoop(ctx context.Context, ws *websocket.Conn) error {
+	t := time.NewTicker(s.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, s.opts.PingTimeout)
+		err := ws.Ping(pctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("no pong within %s: the link is dead: %w", s.opts.PingTimeout, err)
+		}
+	}
+}
+
+func (s *Session) readLoop(ctx context.Context, ws *websocket.Conn) error {
+	var lastErr *wire.Error
+	for {
+		typ, b, err := ws.Read(ctx)
+		if err != nil {
+			return connErr(err, lastErr)
+		}
+		if typ == websocket.MessageBinary {
+			s.relayed(b)
+			continue
+		}
+		e, err := s.handle(b)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			lastErr = e
+		}
+	}
+}
+
+// handle applies one control frame. It returns the frame when it is an
+// error frame, so that a following close can name the reason.
+func (s *Session) handle(b []byte) (*wire.Error, error) {
+	var hd wire.Header
+	if err := json.Unmarshal(b, &hd); err != nil {
+		return nil, fmt.Errorf("authority sent a malformed frame: %w", err)
+	}
+	switch hd.T {
+	case wire.TCommitted:
+		var m wire.Committed
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		return nil, s.applyCommitted(m)
+	case wire.TAck:
+		var m wire.Ack
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.acked(m)
+		}
+	case wire.TReject:
+		var m wire.Reject
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.rejected(m)
+		}
+	case wire.TJoin, wire.TUpdate:
+		var m wire.RosterJoin
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.rosterChange(m.Peer, false)
+		}
+	case wire.TLeave:
+		var m wire.RosterLeave
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.rosterChange(wire.Peer{ID: m.ID}, true)
+		}
+	case wire.TToken:
+		var m wire.Token
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.emit(Token{Req: m.Req, ID: m.ID, Token: m.Token, Role: m.Role})
+		}
+	case wire.TError:
+		var m wire.Error
+		if err := json.Unmarshal(b, &m); err == nil {
+			if !m.Fatal {
+				s.emit(Error{Code: m.Code, Reason: m.Reason})
+			}
+			return &m, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Session) writeLoop(ctx context.Context, ws *websocket.Conn) error {
+	tick := time.NewTicker(time.Second / wire.PresenceHz)
+	defer tick.Stop()
+	for {
+		if err := s.flushPending(ctx, ws); err != nil {
+			return err
+		}
+		if pkt := s.presenceDue(time.Now()); pkt != nil {
+			if err := ws.Write(ctx, websocket.MessageBinary, pkt); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// flushPending sends, in order, every pending commit not yet sent on this
+// connection, then any queued control request.
+func (s *Session) flushPending(ctx context.Context, ws *websocket.Conn) error {
+	for {
+		s.mu.Lock()
+		if s.state.State != Online {
+			s.mu.Unlock()
+			return nil
+		}
+		var frame any
+		var next *pending
+		for _, p := range s.pend {
+			if !p.sent {
+				next = p
+				break
+			}
+		}
+		switch {
+		case next == nil:
+		case next.kind == wire.KindDraw:
+			frame = wire.Commit{T: wire.TCommit, ID: next.id, Ops: next.ops}
+		default:
+			// An undo waits for its target's seq, and so does everything
+			// after it, so the authority sees our commits in our order.
+			if seq, ok := s.ownSeq[next.targetID]; ok {
+				t := wire.TUndo
+				if next.kind == wire.KindRedo {
+					t = wire.TRedo
+				}
+				frame = wire.Undo{T: t, ID: next.id, Target: seq}
+			}
+		}
+		if frame == nil {
+			s.mu.Unlock()
+			break
+		}
+		next.sent = true
+		s.mu.Unlock()
+		if err := writeJSON(ctx, ws, frame); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case b := <-s.control:
+			if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// sendControl queues a request that is not a commit (mint, revoke,
+// signal). Such requests are not kept across reconnections: their answers
+// matter only to a caller that is there now.
+func (s *Session) sendControl(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if l := s.Link(); l.State != Online {
+		return fmt.Errorf("cannot send while %s", l.State)
+	}
+	select {
+	case s.control <- b:
+		s.poke()
+		return nil
+	default:
+		return errors.New("too many requests waiting to be sent")
+	}
+}
+
+func writeJSON(ctx context.Context, ws *websocket.Conn, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return ws.Write(ctx, websocket.MessageText, b)
+}

@@ -1,0 +1,234 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// unwindLocked takes our pending commits off the view, newest first,
+// leaving the confirmed state.
+func (s *Session) unwindLocked() {
+	for i := len(s.pend) - 1; i >= 0; i-- {
+		s.view.Apply(s.pend[i].eff.Inverse())
+		s.pend[i].eff = nil
+	}
+}
+
+// rewindLocked puts our pending commits back on top, oldest first.
+func (s *Session) rewindLocked() {
+	for _, p := range s.pend {
+		p.eff = s.view.Apply(p.ops)
+	}
+}
+
+// applyCommitted adds the next commit of the room's history: the view is
+// rebased so that it stays confirmed state plus our pending commits.
+func (s *Session) applyCommitted(m wire.Committed) error {
+	var ops []model.Op
+	if err := json.Unmarshal(m.Ops, &ops); err != nil {
+		return fmt.Errorf("committed %d: %w", m.Seq, err)
+	}
+	s.mu.Lock()
+	if m.Seq <= s.seq {
+		s.mu.Unlock()
+		return nil // already have it
+	}
+	if m.Seq != s.seq+1 {
+		s.mu.Unlock()
+		return fmt.Errorf("committed %d after %d: a gap in the room's history", m.Seq, s.seq)
+	}
+	own := -1
+	for i, p := range s.pend {
+		if p.id == m.ID {
+			own = i
+			break
+		}
+	}
+	if len(s.pend) == 0 {
+		s.view.Apply(ops)
+	} else {
+		s.unwindLocked()
+		s.view.Apply(ops)
+		if own >= 0 {
+			s.pend = append(s.pend[:own], s.pend[own+1:]...)
+		}
+		s.rewindLocked()
+	}
+	s.seq = m.Seq
+	if own >= 0 {
+		s.ownSeq[m.ID] = m.Seq
+		s.signalChangedLocked()
+	}
+	s.mu.Unlock()
+	if own >= 0 {
+		s.poke() // an undo may have been waiting for this seq
+	}
+	s.emit(Committed{Seq: m.Seq, ID: m.ID, Peer: m.Peer, Client: m.Client, Name: m.Name,
+		Kind: m.Kind, Target: m.Target, Own: own >= 0, Ops: ops})
+	return nil
+}
+
+// acked handles the answer to a resend the authority already had: the
+// commit is in our state already (we saw it, or it came in a snapshot).
+func (s *Session) acked(m wire.Ack) {
+	s.mu.Lock()
+	s.dropPendingLocked(m.ID)
+	s.ownSeq[m.ID] = m.Seq
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Session) rejected(m wire.Reject) {
+	s.mu.Lock()
+	found := s.dropPendingLocked(m.ID)
+	if found {
+		s.failed[m.ID] = true
+	}
+	s.mu.Unlock()
+	if found {
+		s.emit(Rejected{ID: m.ID, Code: m.Code, Reason: m.Reason})
+		return
+	}
+	// Rejects of mint and revoke carry the request ID.
+	s.emit(Error{Code: m.Code, Reason: m.Reason})
+}
+
+func (s *Session) dropPendingLocked(id string) bool {
+	for i, p := range s.pend {
+		if p.id == id {
+			s.unwindLocked()
+			s.pend = append(s.pend[:i], s.pend[i+1:]...)
+			s.rewindLocked()
+			s.signalChangedLocked()
+			// Undos of a commit that will never exist can never be sent.
+			for j := 0; j < len(s.pend); j++ {
+				if s.pend[j].targetID == id {
+					s.pend = append(s.pend[:j], s.pend[j+1:]...)
+					j--
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) rosterChange(p wire.Peer, left bool) {
+	s.mu.Lock()
+	if left {
+		delete(s.roster, p.ID)
+		delete(s.pres.seen, p.ID)
+	} else {
+		old := s.roster[p.ID]
+		np := &Peer{Peer: p, Route: "relay", You: p.ID == s.you}
+		if old != nil {
+			np.Route, np.RTT = old.Route, old.RTT
+		}
+		s.roster[p.ID] = np
+		if np.You {
+			s.role = p.Role
+		}
+	}
+	roster := s.rosterLocked()
+	s.mu.Unlock()
+	s.emit(Roster{Peers: roster})
+}
+
+// presenceState is the sender's latest presence and the receiver's
+// newest-seen sequence per peer.
+type presenceState struct {
+	cur      wire.Presence
+	set      bool
+	dirty    bool
+	seq      uint16
+	lastSent time.Time
+	seen     map[uint16]uint16
+}
+
+// keepAlive is how often an unchanged presence is sent again, so peers can
+// fade out those that stop sending.
+const keepAlive = 3 * time.Second
+
+// SetPresence sets our pointer state; it is sent at most PresenceHz times
+// per second, and only when it changed (plus a keep-alive).
+func (s *Session) SetPresence(p wire.Presence) {
+	s.mu.Lock()
+	p.Seq = 0
+	cur := s.pres.cur
+	cur.Seq = 0
+	if !s.pres.set || !presenceEqual(cur, p) {
+		s.pres.cur, s.pres.set, s.pres.dirty = p, true, true
+	}
+	s.mu.Unlock()
+}
+
+func presenceEqual(a, b wire.Presence) bool {
+	if (a.Ghost == nil) != (b.Ghost == nil) {
+		return false
+	}
+	if a.Ghost != nil {
+		ga, gb := *a.Ghost, *b.Ghost
+		if ga.Kind != gb.Kind || ga.Style != gb.Style || ga.Ch != gb.Ch || len(ga.Points) != len(gb.Points) {
+			return false
+		}
+		for i := range ga.Points {
+			if ga.Points[i] != gb.Points[i] {
+				return false
+			}
+		}
+	}
+	a.Ghost, b.Ghost = nil, nil
+	return a == b
+}
+
+// presenceDue returns the packet to send now, if any.
+func (s *Session) presenceDue(now time.Time) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := &s.pres
+	if !ps.set || s.state.State != Online {
+		return nil
+	}
+	if !ps.dirty && now.Sub(ps.lastSent) < keepAlive {
+		return nil
+	}
+	if now.Sub(ps.lastSent) < time.Second/wire.PresenceHz {
+		return nil
+	}
+	ps.seq++
+	ps.cur.Seq = ps.seq
+	ps.dirty = false
+	ps.lastSent = now
+	return ps.cur.AppendBinary(nil)
+}
+
+// relayed handles a relay batch from the authority.
+func (s *Session) relayed(b []byte) {
+	entries, err := wire.DecodeRelay(b)
+	if err != nil {
+		return // presence is disposable; a bad batch costs one frame of cursors
+	}
+	now := time.Now()
+	var evs []Event
+	s.mu.Lock()
+	if s.pres.seen == nil {
+		s.pres.seen = map[uint16]uint16{}
+	}
+	for _, e := range entries {
+		p, err := wire.DecodePresence(e.Packet)
+		if err != nil || e.Peer == s.you {
+			continue
+		}
+		if last, ok := s.pres.seen[e.Peer]; ok && !wire.SeqNewer(p.Seq, last) {
+			continue // older than what we have
+		}
+		s.pres.seen[e.Peer] = p.Seq
+		evs = append(evs, Presence{Peer: e.Peer, Presence: p, At: now})
+	}
+	s.mu.Unlock()
+	s.emit(evs...)
+}
