@@ -470,4 +470,3 @@ func randomOps(r *rand.Rand) []model.Op {
 	box := []rune{'─', '│', '┼', '┌'}
 	return []model.Op{{Kind: model.OpSet, Merge: true, Cells: []model.CellAt{{X: x, Y: y, Cell: model.Cell{Ch: box[r.IntN(len(box))]}}}}}
 }
-

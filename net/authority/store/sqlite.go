@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 // goroutine owns all writes and groups the batches that queue up while an
 // fsync is in progress into one transaction.
 type SQLite struct {
-	w, r *sql.DB
+	w, r   *sql.DB
 	reqs   chan writeReq
 	stop   chan struct{}
 	exited chan struct{}
