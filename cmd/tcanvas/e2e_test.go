@@ -48,7 +48,7 @@ type server struct {
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
-func startServer(t *testing.T, data string, args ...string) *server {
+func startServerProc(t *testing.T, data string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...)...)
 	stdout, err := cmd.StdoutPipe()
@@ -89,7 +89,7 @@ func TestVersion(t *testing.T) {
 // once, in a contiguous order, and that the canvas matches the log.
 func TestKill9LosesNoAcknowledgedCommit(t *testing.T) {
 	data := t.TempDir()
-	srv := startServer(t, data, "--open")
+	srv := startServerProc(t, data, "--open")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	link := srv.base + "/r/crash"
@@ -126,7 +126,7 @@ func TestKill9LosesNoAcknowledgedCommit(t *testing.T) {
 					return // the server died
 				}
 				var m wire.Committed
-				if f.T == wire.TCommitted && f.Decode(&m) == nil && m.Client == fmt.Sprintf("w%d", w) {
+				if f.T == wire.TCommitted && f.Decode(&m) == nil && strings.HasPrefix(m.ID, fmt.Sprintf("w%d-", w)) {
 					mu.Lock()
 					acked[m.ID] = m.Seq
 					if len(acked) >= 300 {
@@ -151,7 +151,7 @@ func TestKill9LosesNoAcknowledgedCommit(t *testing.T) {
 	defer mu.Unlock()
 
 	// Restart on the same data: the room wakes from what is on disk.
-	srv2 := startServer(t, data, "--open")
+	srv2 := startServerProc(t, data, "--open")
 	c, err := rawclient.Join(ctx, srv2.base+"/r/crash", wire.Hello{Client: "check", Name: "check"})
 	if err != nil {
 		t.Fatal(err)

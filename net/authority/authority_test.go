@@ -83,7 +83,7 @@ func ctxT(t *testing.T) context.Context {
 
 func join(t *testing.T, ctx context.Context, link, name string, mod ...func(*wire.Hello)) *rawclient.Client {
 	t.Helper()
-	h := wire.Hello{Client: "c-" + name, Name: name}
+	h := wire.Hello{Client: name, Name: name}
 	for _, m := range mod {
 		m(&h)
 	}
@@ -161,7 +161,7 @@ func TestConcurrentCommitsConvergeToServerOrder(t *testing.T) {
 				// Both write the same cells, so the final canvas depends on
 				// the order the authority chose.
 				op := rawclient.Text(int32(k%7), 0, fmt.Sprintf("%c%d", 'a'+i, k))
-				if err := c.Send(ctx, wire.Commit{T: wire.TCommit, ID: fmt.Sprintf("%d-%d", i, k), Ops: []model.Op{op}}); err != nil {
+				if err := c.Send(ctx, wire.Commit{T: wire.TCommit, ID: c.NextID([]string{"alice", "bob"}[i]), Ops: []model.Op{op}}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -224,12 +224,12 @@ func TestViewerCannotCommit(t *testing.T) {
 	if owner.Welcome.Role != wire.RoleOwner || owner.Welcome.Token == "" {
 		t.Fatalf("first joiner: role %s, token %q; want owner with a token", owner.Welcome.Role, owner.Welcome.Token)
 	}
-	committed(t)(owner.Commit(ctx, "o-1", rawclient.Text(0, 0, "mine")))
+	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "mine")))
 	viewer := join(t, ctx, e.link("closed"), "viewer")
 	if viewer.Welcome.Role != wire.RoleViewer {
 		t.Fatalf("tokenless joiner of a closed room: role %s", viewer.Welcome.Role)
 	}
-	f, err := viewer.Commit(ctx, "v-1", rawclient.Text(0, 0, "evil"))
+	f, err := viewer.Commit(ctx, "viewer-1", rawclient.Text(0, 0, "evil"))
 	mustReject(t, f, err, wire.CodeForbidden)
 	check := join(t, ctx, e.link("closed"), "check")
 	if got := model.RenderText(check.Canvas, model.Rect{W: 10, H: 1}); got != "mine" || check.Welcome.Seq != 1 {
@@ -311,7 +311,7 @@ func TestHibernateAndWakeIdentical(t *testing.T) {
 	a := join(t, ctx, e.link("sleepy"), "alice")
 	for i := range 20 {
 		op := model.Op{Kind: model.OpRect, X: int32(i), Y: int32(-i), W: 3, H: 2, Ch: '#', FG: model.RGB(255, 0, byte(i))}
-		committed(t)(a.Commit(ctx, a.NextID("a"), op))
+		committed(t)(a.Commit(ctx, a.NextID("alice"), op))
 	}
 	before := a.Canvas.Clone()
 	a.Close()
@@ -335,13 +335,13 @@ func TestCatchupAfterReconnect(t *testing.T) {
 	ctx := ctxT(t)
 	a := join(t, ctx, e.link("cu"), "alice")
 	b := join(t, ctx, e.link("cu"), "bob")
-	committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "one")))
+	committed(t)(a.Commit(ctx, "alice-1", rawclient.Text(0, 0, "one")))
 	readUntilSeq(t, ctx, b, 1)
 	b.Close()
-	committed(t)(a.Commit(ctx, "a-2", rawclient.Text(0, 1, "two")))
-	committed(t)(a.Commit(ctx, "a-3", rawclient.Text(0, 2, "three")))
+	committed(t)(a.Commit(ctx, "alice-2", rawclient.Text(0, 1, "two")))
+	committed(t)(a.Commit(ctx, "alice-3", rawclient.Text(0, 2, "three")))
 	// Reconnect with the last seq and epoch: only the two missed commits come.
-	b2, err := rawclient.Dial(ctx, e.link("cu"), wire.Hello{Client: "c-bob", Name: "bob", Epoch: b.Welcome.Epoch, Seq: b.Seq})
+	b2, err := rawclient.Dial(ctx, e.link("cu"), wire.Hello{Client: "bob", Name: "bob", Epoch: b.Welcome.Epoch, Seq: b.Seq})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,21 +365,21 @@ func TestUndoRestoresOnlyCellsStillOwned(t *testing.T) {
 	ctx := ctxT(t)
 	a := join(t, ctx, e.link("undo"), "alice")
 	b := join(t, ctx, e.link("undo"), "bob")
-	ca := committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "aaaa")))
+	ca := committed(t)(a.Commit(ctx, "alice-1", rawclient.Text(0, 0, "aaaa")))
 	readUntilSeq(t, ctx, b, ca.Seq)
-	committed(t)(b.Commit(ctx, "b-1", rawclient.Text(2, 0, "B")))
+	committed(t)(b.Commit(ctx, "bob-1", rawclient.Text(2, 0, "B")))
 	// Bob may not undo Alice's commit.
-	f, err := b.Request(ctx, "b-2", wire.Undo{T: wire.TUndo, ID: "b-2", Target: ca.Seq})
+	f, err := b.Request(ctx, "bob-2", wire.Undo{T: wire.TUndo, ID: "bob-2", Target: ca.Seq})
 	mustReject(t, f, err, wire.CodeForbidden)
-	undo := committed(t)(a.Request(ctx, "a-2", wire.Undo{T: wire.TUndo, ID: "a-2", Target: ca.Seq}))
+	undo := committed(t)(a.Request(ctx, "alice-2", wire.Undo{T: wire.TUndo, ID: "alice-2", Target: ca.Seq}))
 	if got := model.RenderText(a.Canvas, model.Rect{W: 8, H: 1}); got != "  B" {
 		t.Fatalf("after undo: %q, want Bob's B kept", got)
 	}
-	committed(t)(a.Request(ctx, "a-3", wire.Undo{T: wire.TRedo, ID: "a-3", Target: undo.Seq}))
+	committed(t)(a.Request(ctx, "alice-3", wire.Undo{T: wire.TRedo, ID: "alice-3", Target: undo.Seq}))
 	if got := model.RenderText(a.Canvas, model.Rect{W: 8, H: 1}); got != "aaBa" {
 		t.Fatalf("after redo: %q", got)
 	}
-	f, err = a.Request(ctx, "a-4", wire.Undo{T: wire.TUndo, ID: "a-4", Target: 99})
+	f, err = a.Request(ctx, "alice-4", wire.Undo{T: wire.TUndo, ID: "alice-4", Target: 99})
 	mustReject(t, f, err, wire.CodeNotFound)
 }
 
@@ -400,7 +400,7 @@ func TestRevokedEditorLosesWriteOnLiveConnection(t *testing.T) {
 	if ed.Welcome.Role != wire.RoleEditor {
 		t.Fatalf("editor token gave %s", ed.Welcome.Role)
 	}
-	committed(t)(ed.Commit(ctx, "e-1", rawclient.Text(0, 0, "ok")))
+	committed(t)(ed.Commit(ctx, "editor-1", rawclient.Text(0, 0, "ok")))
 	if err := owner.Send(ctx, wire.Revoke{T: wire.TRevoke, Req: "r2", ID: tok.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestRevokedEditorLosesWriteOnLiveConnection(t *testing.T) {
 		t.Fatalf("after revoke: role %s", m.Peer.Role)
 	}
 	t.Logf("revocation reached the live connection in %s", time.Since(start))
-	rejected(t, wire.CodeForbidden)(ed.Commit(ctx, "e-2", rawclient.Text(0, 0, "no")))
+	rejected(t, wire.CodeForbidden)(ed.Commit(ctx, "editor-2", rawclient.Text(0, 0, "no")))
 	// The revoked token no longer admits anyone.
 	c, err := rawclient.Dial(ctx, e.link("tok")+"?token="+tok.Token, wire.Hello{Client: "y", Name: "y"})
 	if err != nil {
@@ -551,7 +551,7 @@ func TestSlowClientIsDisconnectedNotStallingRoom(t *testing.T) {
 		if i == 5000 {
 			t.Fatal("the slow client was never disconnected")
 		}
-		id := fast.NextID("f")
+		id := fast.NextID("fast")
 		if err := fast.Send(ctx, wire.Commit{T: wire.TCommit, ID: id, Ops: []model.Op{rawclient.Text(0, int32(i%50), big)}}); err != nil {
 			t.Fatal(err)
 		}
@@ -567,7 +567,7 @@ func TestSlowClientIsDisconnectedNotStallingRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	committed(t)(fast.Commit(ctx, fast.NextID("f"), rawclient.Text(0, 0, "room still moves")))
+	committed(t)(fast.Commit(ctx, fast.NextID("fast"), rawclient.Text(0, 0, "room still moves")))
 }
 
 func TestCommitRateLimitAnswersClearly(t *testing.T) {
@@ -595,5 +595,87 @@ func TestInvalidCommitRejectedWithReason(t *testing.T) {
 	check := join(t, ctx, e.link("inv"), "check")
 	if check.Welcome.Seq != 0 || check.Canvas.Len() != 0 {
 		t.Fatal("rejected commits changed the room")
+	}
+}
+
+func TestCommitIDsAndClientIDsStayPrivate(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("priv"), "ann", func(h *wire.Hello) { h.Client = "secret-a" })
+	b := join(t, ctx, e.link("priv"), "bob", func(h *wire.Hello) { h.Client = "secret-b" })
+	// b cannot commit under a's client ID, so it can neither collide with
+	// nor be mistaken for a's commits.
+	rejected(t, wire.CodeInvalid)(b.Commit(ctx, "secret-a-1", rawclient.Text(0, 0, "x")))
+	mine := committed(t)(a.Commit(ctx, "secret-a-1", rawclient.Text(0, 0, "y")))
+	if mine.ID != "secret-a-1" || mine.Author != wire.AuthorOf("secret-a") {
+		t.Fatalf("author's own committed frame: %+v", mine)
+	}
+	f, err := b.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TCommitted })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(f.Raw), "secret-a") {
+		t.Fatalf("another peer saw the author's client ID: %s", f.Raw)
+	}
+	for _, p := range b.Welcome.Roster {
+		if p.Author == "" || strings.Contains(p.Author, "secret") {
+			t.Fatalf("roster entry leaks or lacks an author: %+v", p)
+		}
+	}
+}
+
+func TestHelloProblemsGetClearCloses(t *testing.T) {
+	e := start(t, authority.Options{Open: true, HelloTimeout: 100 * time.Millisecond})
+	ctx := ctxT(t)
+	wsURL := strings.Replace(e.link("hello"), "http", "ws", 1)
+	// Silence: closed with 4000 and a reason once the hello timeout passes.
+	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	expectClose(t, ctx, &rawclient.Client{WS: ws, Canvas: model.NewCanvas()}, wire.CloseHello, wire.CodeHello)
+	// Another protocol version: 4001 with the version code.
+	ws2, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws2.CloseNow()
+	ws2.Write(ctx, websocket.MessageText, []byte(`{"t":"hello","v":99,"client":"x","name":"x"}`))
+	expectClose(t, ctx, &rawclient.Client{WS: ws2, Canvas: model.NewCanvas()}, wire.CloseVersion, wire.CodeVersion)
+}
+
+func TestFramesBeforeWelcomeAnsweredAfterIt(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	c, err := rawclient.Dial(ctx, e.link("early2"), wire.Hello{Client: "ann", Name: "ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	// Sent right behind the hello, before any welcome could arrive.
+	c.Send(ctx, wire.Commit{T: wire.TCommit, ID: "ann-1", Ops: []model.Op{rawclient.Text(0, 0, "hi")}})
+	c.Send(ctx, wire.Signal{T: wire.TSignal, To: 999, Data: json.RawMessage(`{}`)})
+	if err := c.Sync(ctx); err != nil {
+		t.Fatalf("the welcome must come first: %v", err)
+	}
+	// Both answers come after the welcome, in whichever order.
+	sawCommit, sawErr := false, false
+	if _, err := c.Until(ctx, func(f rawclient.Frame) bool {
+		sawCommit = sawCommit || f.T == wire.TCommitted
+		sawErr = sawErr || f.T == wire.TError
+		return sawCommit && sawErr
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// An empty room's snapshot is an empty list, not null.
+	d, err := rawclient.Dial(ctx, e.link("empty"), wire.Hello{Client: "bob", Name: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.WS.CloseNow()
+	f, err := d.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TSnap })
+	if err != nil || !strings.Contains(string(f.Raw), `"runs":[]`) {
+		t.Fatalf("empty snapshot: %s %v", f.Raw, err)
 	}
 }

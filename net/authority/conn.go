@@ -63,6 +63,7 @@ type conn struct {
 	welcomed bool
 	syncSeq  uint64
 	pending  *pendingWelcome
+	early    []func() // frames that arrived before the welcome went out
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {
@@ -72,9 +73,9 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(wire.MaxFrameBytes)
-	hello, code, err := s.readHello(ws)
+	hello, code, errCode, err := s.readHello(ws)
 	if err != nil {
-		s.closeWith(ws, code, wire.CodeHello, err.Error())
+		s.closeWith(ws, code, errCode, err.Error())
 		return
 	}
 	rm, err := s.acquire(name)
@@ -107,28 +108,33 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 
 // readHello reads and checks the first frame. Any other frame first is
 // refused, so nothing can be committed before authentication.
-func (s *Server) readHello(ws *websocket.Conn) (*wire.Hello, websocket.StatusCode, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.opts.HelloTimeout)
-	defer cancel()
-	typ, data, err := ws.Read(ctx)
+func (s *Server) readHello(ws *websocket.Conn) (*wire.Hello, websocket.StatusCode, string, error) {
+	// A read whose context expires tears the connection down at once, so
+	// the timeout closes it from a timer instead, with an error frame and a
+	// close code the client can read.
+	timer := time.AfterFunc(s.opts.HelloTimeout, func() {
+		s.closeWith(ws, wire.CloseHello, wire.CodeHello, fmt.Sprintf("no hello within %s", s.opts.HelloTimeout))
+	})
+	defer timer.Stop()
+	typ, data, err := ws.Read(s.ctx)
 	if err != nil {
-		return nil, wire.CloseHello, fmt.Errorf("no hello within %s: %w", s.opts.HelloTimeout, err)
+		return nil, wire.CloseHello, wire.CodeHello, fmt.Errorf("no hello: %w", err)
 	}
 	if typ != websocket.MessageText {
-		return nil, wire.CloseHello, errors.New("the first frame must be a hello text frame")
+		return nil, wire.CloseHello, wire.CodeHello, errors.New("the first frame must be a hello text frame")
 	}
 	v, err := wire.DecodeClient(data)
 	if err != nil {
 		if errors.Is(err, wire.ErrVersion) {
-			return nil, wire.CloseVersion, err
+			return nil, wire.CloseVersion, wire.CodeVersion, err
 		}
-		return nil, wire.CloseHello, err
+		return nil, wire.CloseHello, wire.CodeHello, err
 	}
 	h, ok := v.(*wire.Hello)
 	if !ok {
-		return nil, wire.CloseHello, errors.New("the first frame must be a hello")
+		return nil, wire.CloseHello, wire.CodeHello, errors.New("the first frame must be a hello")
 	}
-	return h, 0, nil
+	return h, 0, "", nil
 }
 
 // closeWith sends an error frame, then closes with code.
@@ -157,6 +163,15 @@ func (c *conn) kick(code websocket.StatusCode, errCode, reason string) {
 		c.kickCode, c.kickReason, c.kickFrame = code, reason, errorFrame(errCode, reason)
 		close(c.kicked)
 	})
+}
+
+func (c *conn) isKicked() bool {
+	select {
+	case <-c.kicked:
+		return true
+	default:
+		return false
+	}
 }
 
 // enqueue queues a frame without blocking; a client whose queue is full is
@@ -235,14 +250,14 @@ func (c *conn) writeSync(p *syncPlan) error {
 			return nil
 		}
 		for _, rec := range recs {
-			if err := c.writeFrame(websocket.MessageText, committedFrame(rec, 0)); err != nil {
+			if err := c.writeFrame(websocket.MessageText, committedFrame(rec, 0, rec.Client == c.hello.Client)); err != nil {
 				return err
 			}
 		}
 	} else {
 		runs := p.runs
 		for {
-			n := min(len(runs), wire.SnapRunsPerFrame)
+			n := snapChunk(runs)
 			if err := c.writeJSON(wire.Snap{T: wire.TSnap, Runs: runs[:n:n], Done: n == len(runs)}); err != nil {
 				return err
 			}
@@ -255,6 +270,21 @@ func (c *conn) writeSync(p *syncPlan) error {
 	return c.writeJSON(wire.Ready{T: wire.TReady, Seq: p.seq})
 }
 
+// snapChunk is how many runs go in the next snap frame: at most
+// SnapRunsPerFrame, and few enough that the frame stays well under
+// MaxServerFrameBytes even if every rune is escaped (6 bytes) in JSON.
+func snapChunk(runs []model.Op) int {
+	const budget = wire.MaxServerFrameBytes / 4
+	size := 0
+	for i, r := range runs {
+		size += 64 + 6*len(r.Text)
+		if i > 0 && (size > budget || i == wire.SnapRunsPerFrame) {
+			return i
+		}
+	}
+	return len(runs)
+}
+
 func (c *conn) readLoop() {
 	frames := rate.NewLimiter(c.srv.opts.FrameRate, c.srv.opts.FrameBurst)
 	ctx := context.Background()
@@ -263,10 +293,13 @@ func (c *conn) readLoop() {
 		if err != nil {
 			return
 		}
+		if c.isKicked() {
+			continue // closing: read until the handshake ends, act on nothing
+		}
 		if !frames.Allow() {
 			c.kick(wire.CloseRateLimited, wire.CodeRateLimited,
 				fmt.Sprintf("more than %g frames per second (burst %d)", float64(c.srv.opts.FrameRate), c.srv.opts.FrameBurst))
-			continue // keep reading until the close handshake ends the connection
+			continue
 		}
 		if typ == websocket.MessageBinary {
 			if _, err := wire.DecodePresence(data); err != nil {
@@ -285,17 +318,17 @@ func (c *conn) readLoop() {
 		rm := c.room
 		switch m := v.(type) {
 		case *wire.Hello:
-			c.sendError(wire.CodeHello, "hello: already received")
+			rm.post(func() { rm.afterWelcome(c, func() { c.sendError(wire.CodeHello, "hello: already received") }) })
 		case *wire.Commit:
-			rm.post(func() { rm.commit(c, m, at) })
+			rm.post(func() { rm.afterWelcome(c, func() { rm.commit(c, m, at) }) })
 		case *wire.Undo:
-			rm.post(func() { rm.undo(c, m, at) })
+			rm.post(func() { rm.afterWelcome(c, func() { rm.undo(c, m, at) }) })
 		case *wire.Signal:
-			rm.post(func() { rm.signal(c, m) })
+			rm.post(func() { rm.afterWelcome(c, func() { rm.signal(c, m) }) })
 		case *wire.Mint:
-			rm.post(func() { rm.mint(c, m) })
+			rm.post(func() { rm.afterWelcome(c, func() { rm.mint(c, m) }) })
 		case *wire.Revoke:
-			rm.post(func() { rm.revoke(c, m) })
+			rm.post(func() { rm.afterWelcome(c, func() { rm.revoke(c, m) }) })
 		}
 	}
 }
@@ -332,11 +365,16 @@ func (c *conn) sendFrame(v any) {
 	c.enqueue(outMsg{typ: websocket.MessageText, data: b})
 }
 
-// committedFrame encodes a record as the frame every participant receives.
-func committedFrame(rec store.Record, peer uint16) []byte {
-	b, _ := wire.Encode(wire.Committed{
-		T: wire.TCommitted, Seq: rec.Seq, ID: rec.ID, Peer: peer, Client: rec.Client,
+// committedFrame encodes a record as the frame participants receive; only
+// its author gets the commit ID, which contains the author's client ID.
+func committedFrame(rec store.Record, peer uint16, forAuthor bool) []byte {
+	m := wire.Committed{
+		T: wire.TCommitted, Seq: rec.Seq, Peer: peer, Author: wire.AuthorOf(rec.Client),
 		Name: rec.Name, Kind: rec.Kind, Target: rec.Target, Ops: rec.Ops,
-	})
+	}
+	if forAuthor {
+		m.ID = rec.ID
+	}
+	b, _ := wire.Encode(m)
 	return b
 }

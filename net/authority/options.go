@@ -16,9 +16,9 @@ import (
 type Options struct {
 	// Store persists rooms. Required.
 	Store store.Store
-	// Open makes new rooms writable by anyone without a token; otherwise a
-	// room's first joiner becomes its owner and everyone else without a
-	// token is a viewer.
+	// Open makes new rooms writable by anyone without a token; otherwise
+	// everyone without a token is a viewer. Either way a new room's first
+	// joiner becomes its owner and is given the owner token.
 	Open bool
 	// IdleTimeout is how long a room with no connections stays in memory
 	// before it hibernates. Default 30s.

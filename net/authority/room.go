@@ -315,9 +315,13 @@ func (r *room) onFlushed(res flushResult) bool {
 		// first, so they get exactly the commits after their snapshot.
 		r.welcomeUpTo(rec.Seq - 1)
 		r.durable = rec.Seq
-		frame := committedFrame(rec, res.meta[i].peer)
+		public, own := committedFrame(rec, res.meta[i].peer, false), committedFrame(rec, res.meta[i].peer, true)
 		for _, c := range r.conns {
 			if rec.Seq > c.syncSeq {
+				frame := public
+				if c.hello.Client == rec.Client {
+					frame = own
+				}
 				c.enqueue(outMsg{typ: websocket.MessageText, data: frame})
 			}
 		}
@@ -380,7 +384,7 @@ func (r *room) join(c *conn) {
 		minted, t = r.newToken(wire.RoleOwner)
 		role, c.tokenID = wire.RoleOwner, t.ID
 	}
-	c.peer = wire.Peer{ID: r.allocPeer(), Client: h.Client, Name: h.Name, Color: h.Color, Role: role, Bot: h.Bot}
+	c.peer = wire.Peer{ID: r.allocPeer(), Author: wire.AuthorOf(h.Client), Name: h.Name, Color: h.Color, Role: role, Bot: h.Bot}
 	c.syncSeq = r.seq
 	r.stopIdle()
 	plan := &syncPlan{seq: r.seq}
@@ -391,6 +395,9 @@ func (r *room) join(c *conn) {
 			r.runs, r.runsSeq = r.canvas.Runs(), r.seq
 		}
 		plan.runs = r.runs
+		if plan.runs == nil {
+			plan.runs = []model.Op{} // "runs":[] rather than null for an empty room
+		}
 	}
 	r.joining = append(r.joining, c)
 	c.pending = &pendingWelcome{plan: plan, token: minted}
@@ -451,6 +458,28 @@ func (r *room) welcome(c *conn) {
 	r.broadcast(wire.RosterJoin{T: wire.TJoin, Peer: c.peer}, 0)
 	r.conns[c.peer.ID] = c
 	c.welcomed = true
+	early := c.early
+	c.early = nil
+	for _, fn := range early {
+		fn()
+	}
+}
+
+// maxEarly bounds the frames a connection may send before its welcome.
+const maxEarly = 256
+
+// afterWelcome runs fn now if c has been welcomed, else right after its
+// welcome, so that no answer overtakes the welcome on the wire.
+func (r *room) afterWelcome(c *conn, fn func()) {
+	if c.welcomed {
+		fn()
+		return
+	}
+	if len(c.early) >= maxEarly {
+		c.kick(wire.CloseRateLimited, wire.CodeRateLimited, fmt.Sprintf("more than %d frames before the welcome", maxEarly))
+		return
+	}
+	c.early = append(c.early, fn)
 }
 
 func (r *room) allocPeer() uint16 {
@@ -522,13 +551,19 @@ func (r *room) reject(c *conn, id, code, reason string) {
 // admit runs the checks every commit, undo and redo shares. It returns
 // false once it has answered.
 func (r *room) admit(c *conn, id string) bool {
-	if !c.peer.Role.CanWrite() {
-		r.reject(c, id, wire.CodeForbidden, fmt.Sprintf("role %s cannot draw in this room", c.peer.Role))
+	if err := wire.CheckCommitID(c.hello.Client, id); err != nil {
+		r.reject(c, id, wire.CodeInvalid, err.Error())
 		return false
 	}
+	// A resend of what already landed is answered first: it changes
+	// nothing, whatever our role has become since.
 	if seq, ok := r.seqOf(id); ok {
 		r.srv.metrics.commits.WithLabelValues("duplicate").Inc()
 		r.sendGated(c, wire.Ack{T: wire.TAck, ID: id, Seq: seq})
+		return false
+	}
+	if !c.peer.Role.CanWrite() {
+		r.reject(c, id, wire.CodeForbidden, fmt.Sprintf("role %s cannot draw in this room", c.peer.Role))
 		return false
 	}
 	if !c.commits.Allow() {
@@ -557,11 +592,8 @@ func (r *room) commit(c *conn, m *wire.Commit, at time.Time) {
 	}
 	if err := model.ValidateOps(m.Ops, r.srv.opts.Limits); err != nil {
 		code := wire.CodeInvalid
-		switch {
-		case errors.Is(err, model.ErrTooLarge):
+		if errors.Is(err, model.ErrTooLarge) {
 			code = wire.CodeTooLarge
-		case errors.Is(err, model.ErrBounds):
-			code = wire.CodeInvalid
 		}
 		r.reject(c, m.ID, code, err.Error())
 		return
@@ -588,7 +620,7 @@ func (r *room) undo(c *conn, m *wire.Undo, at time.Time) {
 		r.reject(c, m.ID, wire.CodeNotFound, fmt.Sprintf("%s: commit %d: %v", kind, m.Target, err))
 		return
 	}
-	if target.Client != c.peer.Client && c.peer.Role != wire.RoleOwner {
+	if target.Client != c.hello.Client && c.peer.Role != wire.RoleOwner {
 		r.reject(c, m.ID, wire.CodeForbidden, fmt.Sprintf("%s: commit %d is not yours", kind, m.Target))
 		return
 	}
@@ -634,7 +666,7 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 	}
 	r.seq++
 	rec := store.Record{
-		Seq: r.seq, ID: id, Client: c.peer.Client, Name: c.peer.Name, Kind: kind, Target: target,
+		Seq: r.seq, ID: id, Client: c.hello.Client, Name: c.peer.Name, Kind: kind, Target: target,
 		Ops: opsJSON, Effect: model.AppendEffect(nil, effect), At: at.UnixMilli(),
 	}
 	r.pend.Records = append(r.pend.Records, rec)
@@ -679,7 +711,7 @@ func (r *room) rememberID(id string, seq uint64) {
 
 func (r *room) signal(c *conn, m *wire.Signal) {
 	to, ok := r.conns[m.To]
-	if !ok || !c.welcomed {
+	if !ok {
 		c.sendError(wire.CodeUnknownPeer, fmt.Sprintf("signal: no peer %d in this room", m.To))
 		return
 	}

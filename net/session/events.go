@@ -17,7 +17,7 @@ type Committed struct {
 	Seq    uint64
 	ID     string
 	Peer   uint16
-	Client string
+	Author string // wire.AuthorOf the author's client ID
 	Name   string
 	Kind   string
 	Target uint64

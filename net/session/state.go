@@ -67,7 +67,7 @@ func (s *Session) applyCommitted(m wire.Committed) error {
 	if own >= 0 {
 		s.poke() // an undo may have been waiting for this seq
 	}
-	s.emit(Committed{Seq: m.Seq, ID: m.ID, Peer: m.Peer, Client: m.Client, Name: m.Name,
+	s.emit(Committed{Seq: m.Seq, ID: m.ID, Peer: m.Peer, Author: m.Author, Name: m.Name,
 		Kind: m.Kind, Target: m.Target, Own: own >= 0, Ops: ops})
 	return nil
 }

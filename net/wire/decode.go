@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,6 +158,27 @@ func (r *Revoke) check() error {
 		return fmt.Errorf("%w: req longer than %d bytes", ErrField, MaxIDLen)
 	}
 	return CheckID("id", r.ID)
+}
+
+// AuthorOf is the public name of a client ID: stable, so that a UI can
+// tell whose commits are whose, but not reversible, so it cannot be used
+// to act as that client.
+func AuthorOf(client string) string {
+	h := sha256.Sum256([]byte("tcanvas author\x00" + client))
+	return hex.EncodeToString(h[:6])
+}
+
+// CheckCommitID checks that a commit ID is well formed and belongs to
+// client: IDs are "CLIENT-N", so no one can collide with, or claim,
+// another client's commits.
+func CheckCommitID(client, id string) error {
+	if err := CheckID("id", id); err != nil {
+		return err
+	}
+	if len(id) <= len(client)+1 || id[:len(client)] != client || id[len(client)] != '-' {
+		return fmt.Errorf("%w: id %q must start with your client ID and '-'", ErrField, id)
+	}
+	return nil
 }
 
 // CheckID checks an identifier: 1 to MaxIDLen bytes of printable ASCII

@@ -77,7 +77,11 @@ type Header struct {
 type Hello struct {
 	T      string      `json:"t"`
 	V      int         `json:"v"`
-	Client string      `json:"client"` // client instance ID, chosen once per process
+	// Client is the client instance ID, chosen at random once per process
+	// and kept across reconnections. It is a secret: it proves authorship
+	// (for undo and for resends) and the authority never shows it to
+	// anyone else. Commit IDs must start with Client + "-".
+	Client string `json:"client"`
 	Name   string      `json:"name"`
 	Color  model.Color `json:"color"`
 	Bot    bool        `json:"bot,omitempty"`
@@ -90,7 +94,7 @@ type Hello struct {
 // client says about another client is trusted.
 type Peer struct {
 	ID     uint16      `json:"id"`
-	Client string      `json:"client"`
+	Author string      `json:"author"` // AuthorOf the peer's client ID
 	Name   string      `json:"name"`
 	Color  model.Color `json:"color"`
 	Role   Role        `json:"role"`
@@ -161,13 +165,15 @@ type Undo struct {
 
 // Committed is broadcast to every participant, the sender included, once a
 // commit is durable; for the sender it is the acknowledgement. Ops are the
-// operations as applied: undo and redo arrive resolved into set ops.
+// operations as applied: undo and redo arrive resolved into set ops. ID is
+// sent only to the commit's author (it contains the author's secret client
+// ID); Peer is 0 when the author is no longer connected.
 type Committed struct {
 	T      string          `json:"t"`
 	Seq    uint64          `json:"seq"`
-	ID     string          `json:"id"`
+	ID     string          `json:"id,omitempty"`
 	Peer   uint16          `json:"peer"`
-	Client string          `json:"client"`
+	Author string          `json:"author"`
 	Name   string          `json:"name"`
 	Kind   string          `json:"kind"`
 	Target uint64          `json:"target,omitempty"`

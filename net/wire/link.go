@@ -24,7 +24,7 @@ func ParseLink(s string) (Link, error) {
 	switch u.Scheme {
 	case "http", "https", "ws", "wss":
 	default:
-		return Link{}, fmt.Errorf("room link %q: scheme must be http or https", s)
+		return Link{}, fmt.Errorf("room link %q: scheme must be http, https, ws or wss", s)
 	}
 	if u.Host == "" {
 		return Link{}, fmt.Errorf("room link %q: no host", s)
