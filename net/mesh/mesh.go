@@ -1,0 +1,492 @@
+package mesh
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// MaxMessageBytes is the SCTP maximum message size we accept and announce:
+// a presence packet is at most wire.MaxPresenceBytes, so kilobytes are
+// plenty, and pion's 1 GiB default would let a peer make us buffer that
+// much.
+const MaxMessageBytes = 4 << 10
+
+// Routes of a pair's presence.
+const (
+	RouteP2P   = "p2p"
+	RouteRelay = "relay"
+)
+
+// Options configures a mesh. Zero values mean the documented defaults.
+type Options struct {
+	// ICEServers are STUN/TURN URLs; none means host candidates only.
+	ICEServers []string
+	// Allow lists the local address ranges ICE may use. Empty allows all.
+	// Tests always restrict it to loopback or to their own namespaces.
+	Allow []netip.Prefix
+	// ConnectTimeout is how long a pair may take to open its channel before
+	// its presence goes through the authority's relay. Default 5s.
+	ConnectTimeout time.Duration
+	// StatsInterval is how often pair RTTs are refreshed. Default 2s.
+	StatsInterval time.Duration
+	// Logger receives debug logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// Callbacks connect a mesh to its session. They are called from pion's
+// goroutines and must not block.
+type Callbacks struct {
+	// Signal sends signaling data to a peer through the authority.
+	Signal func(to uint16, data json.RawMessage) error
+	// Packet delivers a presence packet that arrived on peer from's
+	// channel. The slice is only valid during the call.
+	Packet func(from uint16, pkt []byte)
+	// Route reports that a pair's route changed.
+	Route func(peer uint16, route string)
+}
+
+// Route is one pair's state.
+type Route struct {
+	Route string
+	RTT   time.Duration
+}
+
+// Mesh is the presence lane of one session connection: one PeerConnection
+// per other peer of the room, each with one unordered, unreliable data
+// channel. It is owned by a session, which closes it when its connection
+// to the authority ends (peer IDs are per connection).
+type Mesh struct {
+	self uint16
+	opts Options
+	cb   Callbacks
+	api  *webrtc.API
+	cfg  webrtc.Configuration
+
+	mu     sync.Mutex
+	peers  map[uint16]*peer
+	closed bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+type peer struct {
+	id      uint16
+	pc      *webrtc.PeerConnection
+	dc      *webrtc.DataChannel
+	offerer bool
+	open    bool
+	failed  bool
+	remote  bool // remote description set
+	queued  []webrtc.ICECandidateInit
+	rtt     time.Duration
+	timer   *time.Timer
+}
+
+// New starts a mesh for the connection whose peer ID is self.
+func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 5 * time.Second
+	}
+	if opts.StatsInterval <= 0 {
+		opts.StatsInterval = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var se webrtc.SettingEngine
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetSCTPMaxMessageSize(MaxMessageBytes)
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	if len(opts.Allow) > 0 {
+		allow := opts.Allow
+		se.SetIPFilter(func(ip net.IP) bool {
+			a, ok := netip.AddrFromSlice(ip)
+			if !ok {
+				return false
+			}
+			a = a.Unmap()
+			for _, p := range allow {
+				if p.Contains(a) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelError
+	lf.Writer = discard{}
+	se.LoggerFactory = lf
+	// Data only: an empty media engine and interceptor registry, so pion
+	// registers no codecs and runs no RTP/RTCP interceptors.
+	api := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(&webrtc.MediaEngine{}),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
+	var cfg webrtc.Configuration
+	for _, u := range opts.ICEServers {
+		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: []string{u}})
+	}
+	m := &Mesh{self: self, opts: opts, cb: cb, api: api, cfg: cfg, peers: map[uint16]*peer{}, stop: make(chan struct{})}
+	m.wg.Add(1)
+	go m.statsLoop()
+	return m, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// AddPeer connects to a peer of the room. Of each pair, the lower peer ID
+// offers, so two peers joining at once never both offer (no glare).
+func (m *Mesh) AddPeer(id uint16) {
+	if id == m.self {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || m.peers[id] != nil {
+		return
+	}
+	p, err := m.newPeerLocked(id)
+	if err != nil {
+		m.opts.Logger.Debug("mesh: new peer", "peer", id, "err", err)
+		return
+	}
+	if !p.offerer {
+		return // wait for its offer
+	}
+	offer, err := p.pc.CreateOffer(nil)
+	if err == nil {
+		err = p.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		m.failLocked(p, err)
+		return
+	}
+	m.signal(id, signalData{Kind: "offer", SDP: offer.SDP})
+}
+
+func (m *Mesh) newPeerLocked(id uint16) (*peer, error) {
+	pc, err := m.api.NewPeerConnection(m.cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Both ends create the channel with the same negotiated ID: no
+	// in-band open handshake, and no OnDataChannel path to defend.
+	ordered, retrans, negotiated, chID := false, uint16(0), true, uint16(0)
+	dc, err := pc.CreateDataChannel("presence", &webrtc.DataChannelInit{
+		Ordered: &ordered, MaxRetransmits: &retrans, Negotiated: &negotiated, ID: &chID})
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	p := &peer{id: id, pc: pc, dc: dc, offerer: m.self < id}
+	m.peers[id] = p
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			return
+		}
+		init := c.ToJSON()
+		m.signal(id, signalData{Kind: "candidate", Candidate: &init})
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
+			m.mu.Lock()
+			if m.peers[id] == p {
+				m.failLocked(p, fmt.Errorf("connection %s", s))
+			}
+			m.mu.Unlock()
+		}
+	})
+	dc.OnOpen(func() {
+		m.mu.Lock()
+		ok := m.peers[id] == p && !p.failed
+		if ok {
+			p.open = true
+			p.timer.Stop()
+		}
+		m.mu.Unlock()
+		if ok && m.cb.Route != nil {
+			m.cb.Route(id, RouteP2P)
+		}
+	})
+	dc.OnClose(func() {
+		m.mu.Lock()
+		was := p.open
+		p.open = false
+		m.mu.Unlock()
+		if was && m.cb.Route != nil {
+			m.cb.Route(id, RouteRelay)
+		}
+	})
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
+		if msg.IsString || len(msg.Data) > wire.MaxPresenceBytes {
+			return // not a presence packet; the channel carries nothing else
+		}
+		if m.cb.Packet != nil {
+			m.cb.Packet(id, msg.Data)
+		}
+	})
+	p.timer = time.AfterFunc(m.opts.ConnectTimeout, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.peers[id] == p && !p.open {
+			m.failLocked(p, errors.New("not connected in time"))
+		}
+	})
+	return p, nil
+}
+
+// failLocked gives up on a pair: its presence goes through the relay.
+// The peer entry stays, so the pair is not retried on every roster change.
+func (m *Mesh) failLocked(p *peer, err error) {
+	if p.failed {
+		return
+	}
+	m.opts.Logger.Debug("mesh: pair falls back to the relay", "peer", p.id, "err", err)
+	p.failed, p.open = true, false
+	p.timer.Stop()
+	pc := p.pc
+	// Closing waits for pion's goroutines, some of which may be waiting for
+	// our lock: close outside it.
+	go pc.Close()
+	if m.cb.Route != nil {
+		go m.cb.Route(p.id, RouteRelay)
+	}
+}
+
+// RemovePeer closes the pair with a peer that left.
+func (m *Mesh) RemovePeer(id uint16) {
+	m.mu.Lock()
+	p := m.peers[id]
+	delete(m.peers, id)
+	m.mu.Unlock()
+	if p != nil {
+		p.timer.Stop()
+		p.pc.Close()
+	}
+}
+
+// signalData is the JSON carried in wire.Signal frames between two meshes.
+type signalData struct {
+	Kind      string                   `json:"kind"` // offer, answer, candidate
+	SDP       string                   `json:"sdp,omitempty"`
+	Candidate *webrtc.ICECandidateInit `json:"candidate,omitempty"`
+}
+
+// DecodeSignal checks signaling data from a peer.
+func DecodeSignal(b []byte) (signalData, error) {
+	var d signalData
+	if len(b) > wire.MaxSignalBytes {
+		return d, fmt.Errorf("signal of %d bytes, limit %d", len(b), wire.MaxSignalBytes)
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("signal: %w", err)
+	}
+	switch d.Kind {
+	case "offer", "answer":
+		if d.SDP == "" {
+			return d, fmt.Errorf("signal %s without sdp", d.Kind)
+		}
+	case "candidate":
+		if d.Candidate == nil {
+			return d, errors.New("signal candidate without candidate")
+		}
+	default:
+		return d, fmt.Errorf("signal kind %q", d.Kind)
+	}
+	return d, nil
+}
+
+func (m *Mesh) signal(to uint16, d signalData) {
+	b, err := json.Marshal(d)
+	if err != nil || m.cb.Signal == nil {
+		return
+	}
+	// Never under a pion callback's lock for long: Signal only queues.
+	if err := m.cb.Signal(to, b); err != nil {
+		m.opts.Logger.Debug("mesh: signal", "peer", to, "err", err)
+	}
+}
+
+// HandleSignal applies signaling data that the authority stamped as coming
+// from peer from.
+func (m *Mesh) HandleSignal(from uint16, data json.RawMessage) {
+	d, err := DecodeSignal(data)
+	if err != nil {
+		m.opts.Logger.Debug("mesh: bad signal", "peer", from, "err", err)
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	p := m.peers[from]
+	if p == nil && d.Kind == "offer" {
+		if p, err = m.newPeerLocked(from); err != nil {
+			return
+		}
+	}
+	if p == nil || p.failed {
+		return
+	}
+	switch d.Kind {
+	case "offer":
+		if p.offerer {
+			return // the rule says we offer to this peer; ignore a stray offer
+		}
+		err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: d.SDP})
+		if err == nil {
+			p.remote = true
+			m.flushCandidatesLocked(p)
+			var answer webrtc.SessionDescription
+			if answer, err = p.pc.CreateAnswer(nil); err == nil {
+				if err = p.pc.SetLocalDescription(answer); err == nil {
+					m.signal(from, signalData{Kind: "answer", SDP: answer.SDP})
+				}
+			}
+		}
+	case "answer":
+		if !p.offerer || p.remote {
+			return
+		}
+		err = p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: d.SDP})
+		if err == nil {
+			p.remote = true
+			m.flushCandidatesLocked(p)
+		}
+	case "candidate":
+		if !p.remote {
+			p.queued = append(p.queued, *d.Candidate)
+			if len(p.queued) > 64 {
+				err = errors.New("too many early candidates")
+			}
+			break
+		}
+		err = p.pc.AddICECandidate(*d.Candidate)
+	}
+	if err != nil {
+		m.failLocked(p, err)
+	}
+}
+
+func (m *Mesh) flushCandidatesLocked(p *peer) {
+	for _, c := range p.queued {
+		p.pc.AddICECandidate(c)
+	}
+	p.queued = nil
+}
+
+// Send sends a presence packet to every peer with an open channel and
+// returns how many known peers it could not reach that way; the caller
+// sends the packet through the relay too when that is not zero.
+func (m *Mesh) Send(pkt []byte, peers []uint16) (unreached int) {
+	m.mu.Lock()
+	var open []*webrtc.DataChannel
+	for _, id := range peers {
+		if id == m.self {
+			continue
+		}
+		if p := m.peers[id]; p != nil && p.open {
+			open = append(open, p.dc)
+		} else {
+			unreached++
+		}
+	}
+	m.mu.Unlock()
+	for _, dc := range open {
+		if dc.Send(pkt) != nil {
+			unreached++
+		}
+	}
+	return unreached
+}
+
+// Routes returns every pair's route and RTT.
+func (m *Mesh) Routes() map[uint16]Route {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[uint16]Route, len(m.peers))
+	for id, p := range m.peers {
+		r := Route{Route: RouteRelay}
+		if p.open {
+			r = Route{Route: RouteP2P, RTT: p.rtt}
+		}
+		out[id] = r
+	}
+	return out
+}
+
+func (m *Mesh) statsLoop() {
+	defer m.wg.Done()
+	t := time.NewTicker(m.opts.StatsInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		m.mu.Lock()
+		var pcs []*peer
+		for _, p := range m.peers {
+			if p.open {
+				pcs = append(pcs, p)
+			}
+		}
+		m.mu.Unlock()
+		for _, p := range pcs {
+			rtt := pairRTT(p.pc)
+			m.mu.Lock()
+			p.rtt = rtt
+			m.mu.Unlock()
+		}
+	}
+}
+
+// pairRTT reads the nominated candidate pair's round-trip time.
+func pairRTT(pc *webrtc.PeerConnection) time.Duration {
+	for _, s := range pc.GetStats() {
+		if ps, ok := s.(webrtc.ICECandidatePairStats); ok && ps.Nominated && ps.CurrentRoundTripTime > 0 {
+			return time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
+		}
+	}
+	return 0
+}
+
+// Close closes every pair and waits for the mesh's goroutines.
+func (m *Mesh) Close() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	peers := m.peers
+	m.peers = map[uint16]*peer{}
+	m.mu.Unlock()
+	close(m.stop)
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		p.timer.Stop()
+		wg.Add(1)
+		go func() { defer wg.Done(); p.pc.Close() }()
+	}
+	wg.Wait()
+	m.wg.Wait()
+}

@@ -1,0 +1,248 @@
+package mesh
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// loopback restricts ICE to 127.0.0.0/8: no test traffic leaves loopback.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+
+// hub wires meshes together the way the authority does: signals are
+// queued and delivered in order by one goroutine, stamped with the sender.
+// tamper, when set, may rewrite a signal in flight.
+type hub struct {
+	mu     sync.Mutex
+	meshes map[uint16]*Mesh
+	q      chan func()
+	done   chan struct{}
+	tamper func(from, to uint16, data []byte) []byte
+
+	pktMu   sync.Mutex
+	packets map[[2]uint16][][]byte // [from,to] -> packets
+}
+
+func newHub(t *testing.T) *hub {
+	h := &hub{meshes: map[uint16]*Mesh{}, q: make(chan func(), 1024), done: make(chan struct{}), packets: map[[2]uint16][][]byte{}}
+	go func() {
+		defer close(h.done)
+		for fn := range h.q {
+			fn()
+		}
+	}()
+	t.Cleanup(func() {
+		h.mu.Lock()
+		ms := h.meshes
+		h.mu.Unlock()
+		for _, m := range ms {
+			m.Close()
+		}
+		close(h.q)
+		<-h.done
+	})
+	return h
+}
+
+func (h *hub) add(t *testing.T, id uint16, opts Options) *Mesh {
+	if opts.Allow == nil {
+		opts.Allow = loopback
+	}
+	m, err := New(id, opts, Callbacks{
+		Signal: func(to uint16, data json.RawMessage) error {
+			d := append([]byte(nil), data...)
+			h.q <- func() {
+				if h.tamper != nil {
+					d = h.tamper(id, to, d)
+				}
+				h.mu.Lock()
+				dst := h.meshes[to]
+				h.mu.Unlock()
+				if dst != nil {
+					dst.HandleSignal(id, d)
+				}
+			}
+			return nil
+		},
+		Packet: func(from uint16, pkt []byte) {
+			h.pktMu.Lock()
+			h.packets[[2]uint16{from, id}] = append(h.packets[[2]uint16{from, id}], append([]byte(nil), pkt...))
+			h.pktMu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.meshes[id] = m
+	h.mu.Unlock()
+	return m
+}
+
+func (h *hub) got(from, to uint16) [][]byte {
+	h.pktMu.Lock()
+	defer h.pktMu.Unlock()
+	return h.packets[[2]uint16{from, to}]
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func cursorPacket(seq uint16, x int32) []byte {
+	p := wire.Presence{Seq: seq, HasCursor: true, Cursor: model.Point{X: x, Y: 1}}
+	return p.AppendBinary(nil)
+}
+
+func TestPairConnectsOnLoopbackAndCarriesPresence(t *testing.T) {
+	h := newHub(t)
+	a := h.add(t, 1, Options{})
+	b := h.add(t, 2, Options{})
+	// Both learn of each other at once, as when two peers join together:
+	// only the lower ID offers, so there is no glare.
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "p2p both ways", func() bool {
+		return a.Routes()[2].Route == RouteP2P && b.Routes()[1].Route == RouteP2P
+	})
+	pkt := cursorPacket(1, 42)
+	waitFor(t, "a packet from a to b", func() bool {
+		a.Send(pkt, []uint16{2})
+		return len(h.got(1, 2)) > 0
+	})
+	if !bytes.Equal(h.got(1, 2)[0], pkt) {
+		t.Fatalf("got %x, sent %x", h.got(1, 2)[0], pkt)
+	}
+	if n := b.Send(cursorPacket(1, 7), []uint16{1, 3}); n != 1 {
+		t.Fatalf("Send to a connected and an unknown peer: %d unreached, want 1", n)
+	}
+}
+
+func TestOversizedMessageRefused(t *testing.T) {
+	h := newHub(t)
+	a := h.add(t, 1, Options{})
+	b := h.add(t, 2, Options{})
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "p2p", func() bool { return a.Routes()[2].Route == RouteP2P })
+	a.mu.Lock()
+	dc := a.peers[2].dc
+	a.mu.Unlock()
+	if err := dc.Send(make([]byte, 1<<20)); err == nil {
+		t.Fatal("a 1 MiB data-channel message was accepted for sending")
+	}
+	// The channel still works after the refusal.
+	waitFor(t, "a packet after the refused one", func() bool {
+		a.Send(cursorPacket(2, 1), []uint16{2})
+		return len(h.got(1, 2)) > 0
+	})
+}
+
+func TestAlteredFingerprintFailsToRelay(t *testing.T) {
+	h := newHub(t)
+	h.tamper = func(from, to uint16, data []byte) []byte {
+		d, err := DecodeSignal(data)
+		if err != nil || d.SDP == "" {
+			return data
+		}
+		// Flip one hex digit of the DTLS fingerprint, as a man in the
+		// middle substituting its own certificate would have to.
+		i := strings.Index(d.SDP, "a=fingerprint:sha-256 ")
+		if i < 0 {
+			t.Error("no sha-256 fingerprint in the SDP")
+			return data
+		}
+		j := i + len("a=fingerprint:sha-256 ")
+		c := byte('A')
+		if d.SDP[j] == 'A' {
+			c = 'B'
+		}
+		d.SDP = d.SDP[:j] + string(c) + d.SDP[j+1:]
+		b, _ := json.Marshal(d)
+		return b
+	}
+	a := h.add(t, 1, Options{ConnectTimeout: 3 * time.Second})
+	b := h.add(t, 2, Options{ConnectTimeout: 3 * time.Second})
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "the tampered pair to give up", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.peers[2] != nil && a.peers[2].failed
+	})
+	if a.Routes()[2].Route != RouteRelay || len(h.got(1, 2)) != 0 {
+		t.Fatal("a pair with a forged fingerprint carried presence")
+	}
+}
+
+func TestMalformedSignalIgnored(t *testing.T) {
+	h := newHub(t)
+	a := h.add(t, 1, Options{})
+	for _, bad := range []string{`{}`, `{"kind":"offer"}`, `{"kind":"candidate"}`, `[1]`, `{"kind":"offer","sdp":"garbage"}`} {
+		a.HandleSignal(5, json.RawMessage(bad))
+	}
+	if r, ok := a.Routes()[5]; ok && r.Route == RouteP2P {
+		t.Fatal("garbage signaling produced a channel")
+	}
+}
+
+// TestFingerprintVerificationNeverDisabled guards the one setting that
+// would let a relayed SDP be swapped for an attacker's certificate.
+func TestFingerprintVerificationNeverDisabled(t *testing.T) {
+	root := filepath.Join("..", "..")
+	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, bad := range []string{"DisableCertificateFingerprintVerification", "InsecureSkipVerify"} {
+			if bytes.Contains(b, []byte(bad)) {
+				t.Errorf("%s mentions %s", path, bad)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzDecodeSignal(f *testing.F) {
+	f.Add([]byte(`{"kind":"offer","sdp":"v=0\r\n"}`))
+	f.Add([]byte(`{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := DecodeSignal(b)
+		if err != nil {
+			return
+		}
+		if d.Kind != "offer" && d.Kind != "answer" && d.Kind != "candidate" {
+			t.Fatalf("accepted kind %q", d.Kind)
+		}
+	})
+}
