@@ -75,13 +75,13 @@ type Header struct {
 // Hello is the first frame a client sends; nothing else is accepted before
 // it. Epoch and Seq, when set, ask for a catch-up from that point.
 type Hello struct {
-	T      string      `json:"t"`
-	V      int         `json:"v"`
+	T string `json:"t"`
+	V int    `json:"v"`
 	// Client is the client instance ID, chosen at random once per process
 	// and kept across reconnections. It is a secret: it proves authorship
 	// (for undo and for resends) and the authority never shows it to
 	// anyone else. Commit IDs must start with Client + "-".
-	Client string `json:"client"`
+	Client string      `json:"client"`
 	Name   string      `json:"name"`
 	Color  model.Color `json:"color"`
 	Bot    bool        `json:"bot,omitempty"`
