@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/tcanvas/tcanvas/net/authority"
@@ -59,45 +60,78 @@ func defaultDataDir() string {
 	return "tcanvas-data"
 }
 
-func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+// embedded is a running authority: its HTTP server, rooms and store.
+type embedded struct {
+	base  string // http://HOST:PORT
+	srv   *authority.Server
+	hs    *http.Server
+	st    *store.SQLite
+	errc  chan error
+	log   *slog.Logger
+	close sync.Once
+}
+
+// startServer starts an authority as cfg says and returns once it listens.
+func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embedded, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.logLevel)); err != nil {
-		return fmt.Errorf("serve: --log-level: %w", err)
+		return nil, fmt.Errorf("serve: --log-level: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.data, "tcanvas.db"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
 	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger})
 	if err != nil {
-		return err
+		st.Close()
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		st.Close()
+		return nil, fmt.Errorf("serve: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", base)
-	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (data: %s, open rooms: %v)\n", base, cfg.data, cfg.open)
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	e := &embedded{
+		base: "http://" + ln.Addr().String(), srv: srv, st: st, log: logger, errc: make(chan error, 1),
+		hs: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second},
+	}
+	go func() { e.errc <- e.hs.Serve(ln) }()
+	return e, nil
+}
+
+// stop shuts the authority down gracefully: rooms first, since they flush,
+// snapshot and send "going away" over the hijacked connections that
+// http.Server.Shutdown does not track.
+func (e *embedded) stop() error {
+	var err error
+	e.close.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		err = e.srv.Shutdown(ctx)
+		if herr := e.hs.Shutdown(ctx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
+			err = errors.Join(err, herr)
+		}
+		<-e.errc
+		err = errors.Join(err, e.st.Close())
+	})
+	return err
+}
+
+func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	e, err := startServer(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", e.base)
+	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (data: %s, open rooms: %v)\n", e.base, cfg.data, cfg.open)
 	select {
-	case err := <-errc:
+	case err := <-e.errc:
+		e.errc <- err
+		e.stop()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	// Rooms first: they flush, snapshot and send "going away" over the
-	// hijacked connections that http.Server.Shutdown does not track.
-	err = srv.Shutdown(sctx)
-	if herr := hs.Shutdown(sctx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
-		err = errors.Join(err, herr)
-	}
-	<-errc
-	return err
+	e.log.Info("shutting down")
+	return e.stop()
 }
