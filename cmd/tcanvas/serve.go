@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +25,15 @@ type serveConfig struct {
 	open     bool
 	idle     time.Duration
 	logLevel string
+	ice      []string
+	meshMax  int
 }
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -35,6 +44,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.open, "open", false, "make new rooms writable by anyone without a token")
 	fs.DurationVar(&cfg.idle, "idle", 30*time.Second, "how long an empty room stays in memory before it hibernates")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
+	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,7 +93,8 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	if err != nil {
 		return nil, err
 	}
-	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger})
+	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
+		ICEServers: cfg.ice, MeshMax: cfg.meshMax})
 	if err != nil {
 		st.Close()
 		return nil, err

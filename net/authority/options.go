@@ -52,6 +52,11 @@ type Options struct {
 	HelloTimeout time.Duration
 	// PresenceTick is the relay fallback's batching period. Default 1/60 s.
 	PresenceTick time.Duration
+	// ICEServers are STUN/TURN URLs handed to clients for the mesh.
+	ICEServers []string
+	// MeshMax is the room size above which clients use the relay rather
+	// than a full mesh (n(n-1)/2 connections). Default 8.
+	MeshMax int
 	// Logger receives operational logs. Default: discard.
 	Logger *slog.Logger
 	// Registerer receives the metrics. Default: a registry of the server's
@@ -94,6 +99,7 @@ func (o Options) withDefaults() Options {
 	defDur(&o.WriteTimeout, 5*time.Second)
 	defDur(&o.HelloTimeout, 10*time.Second)
 	defDur(&o.PresenceTick, time.Second/60)
+	def(&o.MeshMax, 8)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

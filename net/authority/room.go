@@ -451,6 +451,7 @@ func (r *room) welcome(c *conn) {
 			CommitsPerSec: float64(o.CommitRate), FramesPerSec: float64(o.FrameRate),
 			PresencePerSec: wire.PresenceHz, MaxPresenceSize: wire.MaxPresenceBytes,
 		},
+		ICE: o.ICEServers, MeshMax: o.MeshMax,
 	})
 	if !c.enqueue(outMsg{sync: pw.plan}) {
 		return

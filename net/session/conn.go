@@ -153,6 +153,7 @@ func (s *Session) ready(w wire.Welcome, fresh *model.Canvas) {
 	s.mu.Unlock()
 	s.emit(Synced{Room: w.Room, Seq: w.Seq, Epoch: w.Epoch, Role: w.Role, Snapshot: fresh != nil, Token: w.Token},
 		Roster{Peers: roster}, LinkChanged{Link: Link{State: Online}})
+	s.startMesh(w)
 	s.poke()
 }
 
@@ -237,6 +238,8 @@ func (s *Session) serve(ws *websocket.Conn) error {
 	g.Go(func() error { return s.writeLoop(ctx, ws) })
 	g.Go(func() error { return s.pingLoop(ctx, ws) })
 	err := g.Wait()
+	// Peer IDs are per connection: the next one gets a new mesh.
+	s.stopMesh()
 	if s.ctx.Err() != nil {
 		ws.Close(websocket.StatusNormalClosure, "bye")
 	}
@@ -319,6 +322,16 @@ func (s *Session) handle(b []byte) (*wire.Error, error) {
 		if err := json.Unmarshal(b, &m); err == nil {
 			s.rosterChange(wire.Peer{ID: m.ID}, true)
 		}
+	case wire.TSignal:
+		var m wire.Signal
+		if err := json.Unmarshal(b, &m); err == nil && m.From != 0 {
+			if lane := s.currentMesh(); lane != nil {
+				lane.HandleSignal(m.From, m.Data)
+			}
+		}
+	case wire.TRevoked:
+		// Our own role change arrives as a roster update; this only
+		// confirms a Revoke we asked for.
 	case wire.TToken:
 		var m wire.Token
 		if err := json.Unmarshal(b, &m); err == nil {
@@ -343,7 +356,7 @@ func (s *Session) writeLoop(ctx context.Context, ws *websocket.Conn) error {
 		if err := s.flushPending(ctx, ws); err != nil {
 			return err
 		}
-		if pkt := s.presenceDue(time.Now()); pkt != nil {
+		if pkt := s.presenceDue(time.Now()); pkt != nil && s.needsRelay(pkt) {
 			if err := ws.Write(ctx, websocket.MessageBinary, pkt); err != nil {
 				return err
 			}

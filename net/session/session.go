@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/mesh"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -52,6 +54,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives debug logs. Default: discard.
 	Logger *slog.Logger
+	// ICEAllow lists the local address ranges the presence mesh may use.
+	// Default: $TCANVAS_ICE_ALLOW (comma-separated CIDRs), else all.
+	ICEAllow []netip.Prefix
+	// NoMesh sends all presence through the authority's relay.
+	NoMesh bool
 }
 
 func (o Options) withDefaults() Options {
@@ -112,6 +119,10 @@ type Session struct {
 	redos   []string          // our undo commits that Redo would revert
 	pres    presenceState
 	err     error // why the session closed
+
+	meshMu  sync.Mutex // guards only the two fields below; see currentMesh
+	mesh    *mesh.Mesh
+	meshMax int
 }
 
 type pending struct {
@@ -135,6 +146,11 @@ func Dial(ctx context.Context, link string, opts Options) (*Session, error) {
 	if opts.Token != "" {
 		l.Token = opts.Token
 	}
+	if opts.ICEAllow == nil {
+		if opts.ICEAllow, err = iceAllowFromEnv(); err != nil {
+			return nil, err
+		}
+	}
 	if err := wire.CheckName(opts.Name); err != nil {
 		return nil, err
 	}
@@ -144,7 +160,7 @@ func Dial(ctx context.Context, link string, opts Options) (*Session, error) {
 		events:  make(chan Event, opts.EventBuffer),
 		done:    make(chan struct{}),
 		wake:    make(chan struct{}, 1),
-		control: make(chan []byte, 64),
+		control: make(chan []byte, 256),
 		view:    model.NewCanvas(),
 		changed: make(chan struct{}),
 		roster:  map[uint16]*Peer{},
@@ -247,11 +263,22 @@ func (s *Session) Info() Info {
 		Pending: len(s.pend), Token: s.token, Link: s.state}
 }
 
-// Roster returns the participants, ordered by peer ID.
+// Roster returns the participants, ordered by peer ID, with each pair's
+// presence route and round-trip time.
 func (s *Session) Roster() []Peer {
+	var routes map[uint16]mesh.Route
+	if m := s.currentMesh(); m != nil {
+		routes = m.Routes()
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rosterLocked()
+	out := s.rosterLocked()
+	s.mu.Unlock()
+	for i := range out {
+		if r, ok := routes[out[i].ID]; ok {
+			out[i].Route, out[i].RTT = r.Route, r.RTT
+		}
+	}
+	return out
 }
 
 func (s *Session) rosterLocked() []Peer {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +25,11 @@ import (
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// The presence mesh must never leave loopback in tests.
+	os.Setenv("TCANVAS_ICE_ALLOW", "127.0.0.0/8")
+	goleak.VerifyTestMain(m)
+}
 
 // authorityProc is a real authority on a fixed loopback address that can
 // be stopped and started again on the same data, like a restarted server.
@@ -469,4 +475,135 @@ func randomOps(r *rand.Rand) []model.Op {
 	}
 	box := []rune{'─', '│', '┼', '┌'}
 	return []model.Op{{Kind: model.OpSet, Merge: true, Cells: []model.CellAt{{X: x, Y: y, Cell: model.Cell{Ch: box[r.IntN(len(box))]}}}}}
+}
+
+// relayedPackets reads the authority's tcanvas_presence_relayed_packets_total.
+func relayedPackets(t *testing.T, a *authorityProc) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + a.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "tcanvas_presence_relayed_packets_total "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	t.Fatal("no tcanvas_presence_relayed_packets_total in /metrics")
+	return 0
+}
+
+// cursors collects the latest cursor seen from each peer.
+type cursors struct {
+	mu  sync.Mutex
+	pos map[uint16]model.Point
+}
+
+func watch(s *session.Session) *cursors {
+	c := &cursors{pos: map[uint16]model.Point{}}
+	go func() {
+		for {
+			select {
+			case ev := <-s.Events():
+				if p, ok := ev.(session.Presence); ok && p.Presence.HasCursor {
+					c.mu.Lock()
+					c.pos[p.Peer] = p.Presence.Cursor
+					c.mu.Unlock()
+				}
+			case <-s.Done():
+				return
+			}
+		}
+	}()
+	return c
+}
+
+func (c *cursors) at(peer uint16) (model.Point, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pos[peer]
+	return p, ok
+}
+
+func dialWatched(t *testing.T, ctx context.Context, link, name string, opts ...func(*session.Options)) (*session.Session, *cursors) {
+	t.Helper()
+	o := session.Options{Name: name}
+	for _, f := range opts {
+		f(&o)
+	}
+	s, err := session.Dial(ctx, link, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, watch(s)
+}
+
+// TestPresenceOverMeshNeverTouchesAuthority: four sessions see each
+// other's cursors over p2p channels while the authority relays nothing.
+func TestPresenceOverMeshNeverTouchesAuthority(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	var ss []*session.Session
+	var ws []*cursors
+	for i := range 4 {
+		s, w := dialWatched(t, ctx, a.link("mesh"), fmt.Sprintf("p%d", i))
+		ss, ws = append(ss, s), append(ws, w)
+	}
+	eventually(t, ctx, "every pair on p2p", func() bool {
+		for _, s := range ss {
+			r := s.Roster()
+			if len(r) != 4 {
+				return false
+			}
+			for _, p := range r {
+				if !p.You && p.Route != "p2p" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for i, s := range ss {
+		s.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: int32(10 * i), Y: 5}})
+	}
+	for i, w := range ws {
+		for j, s := range ss {
+			if i == j {
+				continue
+			}
+			eventually(t, ctx, "a cursor over the mesh", func() bool {
+				p, ok := w.at(s.Info().You)
+				return ok && p.X == int32(10*j)
+			})
+		}
+	}
+	if n := relayedPackets(t, a); n != 0 {
+		t.Fatalf("the authority relayed %g presence packets while every pair had a channel", n)
+	}
+}
+
+// TestPresenceFallsBackToRelay: a room above MeshMax (and a session that
+// refuses the mesh) still gets cursors, through the authority.
+func TestPresenceFallsBackToRelay(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	s1, _ := dialWatched(t, ctx, a.link("relay"), "one", func(o *session.Options) { o.NoMesh = true })
+	s2, w2 := dialWatched(t, ctx, a.link("relay"), "two")
+	s1.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: 3, Y: 4}})
+	eventually(t, ctx, "a cursor through the relay", func() bool {
+		p, ok := w2.at(s1.Info().You)
+		return ok && p == model.Point{X: 3, Y: 4}
+	})
+	if relayedPackets(t, a) == 0 {
+		t.Fatal("the relay counter did not move")
+	}
+	for _, p := range s2.Roster() {
+		if !p.You && p.Route != "relay" {
+			t.Fatalf("peer %d shows route %s", p.ID, p.Route)
+		}
+	}
 }

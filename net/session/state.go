@@ -136,6 +136,7 @@ func (s *Session) rosterChange(p wire.Peer, left bool) {
 	roster := s.rosterLocked()
 	s.mu.Unlock()
 	s.emit(Roster{Peers: roster})
+	s.meshRoster(p, left, len(roster))
 }
 
 // presenceState is the sender's latest presence and the receiver's
@@ -214,21 +215,33 @@ func (s *Session) relayed(b []byte) {
 	}
 	now := time.Now()
 	var evs []Event
+	for _, e := range entries {
+		p, err := wire.DecodePresence(e.Packet)
+		if err != nil {
+			continue
+		}
+		if ev, ok := s.acceptPresence(e.Peer, p, now); ok {
+			evs = append(evs, ev)
+		}
+	}
+	s.emit(evs...)
+}
+
+// acceptPresence keeps a packet unless it is ours, from a peer not in the
+// roster, or older than one already seen from that peer (the same packet
+// may come over the mesh and the relay).
+func (s *Session) acceptPresence(from uint16, p wire.Presence, now time.Time) (Event, bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if from == s.you || s.roster[from] == nil {
+		return nil, false
+	}
 	if s.pres.seen == nil {
 		s.pres.seen = map[uint16]uint16{}
 	}
-	for _, e := range entries {
-		p, err := wire.DecodePresence(e.Packet)
-		if err != nil || e.Peer == s.you {
-			continue
-		}
-		if last, ok := s.pres.seen[e.Peer]; ok && !wire.SeqNewer(p.Seq, last) {
-			continue // older than what we have
-		}
-		s.pres.seen[e.Peer] = p.Seq
-		evs = append(evs, Presence{Peer: e.Peer, Presence: p, At: now})
+	if last, ok := s.pres.seen[from]; ok && !wire.SeqNewer(p.Seq, last) {
+		return nil, false
 	}
-	s.mu.Unlock()
-	s.emit(evs...)
+	s.pres.seen[from] = p.Seq
+	return Presence{Peer: from, Presence: p, At: now}, true
 }

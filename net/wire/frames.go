@@ -128,6 +128,12 @@ type Welcome struct {
 	Sync   string `json:"sync"`
 	Roster []Peer `json:"roster"`
 	Limits Limits `json:"limits"`
+	// ICE lists STUN/TURN server URLs for the presence mesh; empty means
+	// host candidates only.
+	ICE []string `json:"ice,omitempty"`
+	// MeshMax is the room size above which presence goes through the
+	// authority's relay for everyone instead of the peer-to-peer mesh.
+	MeshMax int `json:"mesh_max"`
 }
 
 // Snap carries part of a snapshot as text runs; applying every run of every
