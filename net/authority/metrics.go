@@ -15,6 +15,8 @@ type metrics struct {
 	commits      *prometheus.CounterVec
 	commitLat    prometheus.Histogram
 	relayed      prometheus.Counter
+	relayFrames  prometheus.Counter
+	presenceIn   prometheus.Counter
 	disconnects  *prometheus.CounterVec
 	flushSeconds prometheus.Histogram
 	flushRecords prometheus.Histogram
@@ -40,6 +42,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 		relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tcanvas_presence_relayed_packets_total", Help: "Presence packets the authority relayed (fallback lane)."}),
+		relayFrames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tcanvas_presence_relay_frames_total", Help: "Batched relay frames sent (one per recipient per tick)."}),
+		presenceIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tcanvas_presence_received_packets_total", Help: "Presence packets received from clients over WebSocket."}),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tcanvas_disconnects_total", Help: "Connections the authority closed, by reason code."}, []string{"code"}),
 		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -50,6 +56,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 	}
 	reg.MustRegister(m.connections, m.roomsLive, m.hibernations, m.wakes, m.wakeSeconds, m.commits,
-		m.commitLat, m.relayed, m.disconnects, m.flushSeconds, m.flushRecords)
+		m.commitLat, m.relayed, m.relayFrames, m.presenceIn, m.disconnects, m.flushSeconds, m.flushRecords)
 	return m
 }

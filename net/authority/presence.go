@@ -18,6 +18,7 @@ func (r *room) presence(c *conn, pkt []byte) {
 	if !c.welcomed {
 		return // before its welcome a peer is not in anyone's roster yet
 	}
+	r.srv.metrics.presenceIn.Inc()
 	r.latest[c.peer.ID] = pkt
 	r.quietTicks = 0
 	if r.presenceTick == nil {
@@ -46,6 +47,7 @@ func (r *room) relayPresence() {
 		}
 		if n > 0 && c.enqueue(outMsg{typ: websocket.MessageBinary, data: buf}) {
 			r.srv.metrics.relayed.Add(float64(n))
+			r.srv.metrics.relayFrames.Inc()
 		}
 	}
 	clear(r.latest)
