@@ -46,7 +46,7 @@ type conn struct {
 	ws    *websocket.Conn
 	room  *room
 	hello *wire.Hello
-	send  chan outMsg
+	send  *sendQueue
 	// readerDone is closed when the read loop ends, which ends the writer.
 	readerDone chan struct{}
 
@@ -89,7 +89,7 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 
 	c := &conn{
 		srv: s, ws: ws, room: rm, hello: hello,
-		send:       make(chan outMsg, s.opts.SendQueue),
+		send:       newSendQueue(s.opts.SendQueue),
 		readerDone: make(chan struct{}),
 		kicked:     make(chan struct{}),
 		commits:    rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
@@ -177,13 +177,11 @@ func (c *conn) isKicked() bool {
 // enqueue queues a frame without blocking; a client whose queue is full is
 // too slow to keep and is disconnected rather than allowed to stall the room.
 func (c *conn) enqueue(m outMsg) bool {
-	select {
-	case c.send <- m:
+	if c.send.push(m) {
 		return true
-	default:
-		c.kick(wire.CloseSlow, wire.CodeSlow, fmt.Sprintf("send queue of %d frames full: the client is not reading fast enough", cap(c.send)))
-		return false
 	}
+	c.kick(wire.CloseSlow, wire.CodeSlow, fmt.Sprintf("send queue of %d frames full: the client is not reading fast enough", c.send.max))
+	return false
 }
 
 func (c *conn) writeLoop() {
@@ -198,10 +196,19 @@ func (c *conn) writeLoop() {
 			// The room ended under us (storage failure); its goroutine may
 			// not have reached this connection to kick it.
 			c.kick(websocket.StatusInternalError, wire.CodeInternal, "room closed; reconnect")
-		case m := <-c.send:
-			if err := c.write(m); err != nil {
-				c.ws.CloseNow()
-				return
+		case <-c.send.notify:
+			for {
+				m, ok := c.send.pop()
+				if !ok {
+					break
+				}
+				if err := c.write(m); err != nil {
+					c.ws.CloseNow()
+					return
+				}
+				if c.isKicked() {
+					break // the kick's close comes next, ahead of the backlog
+				}
 			}
 		}
 	}

@@ -181,7 +181,8 @@ func (r *room) load() error {
 	case errors.Is(err, store.ErrNotFound):
 		r.meta = store.Meta{Room: r.name, Epoch: randomID(8), Open: r.srv.opts.Open, Created: time.Now().UnixMilli()}
 		r.created = true
-		r.pend.Meta = &r.meta
+		m := r.meta // a copy: the batch must not keep the room reachable
+		r.pend.Meta = &m
 		r.idsAll = true
 		r.srv.metrics.wakes.Inc()
 		return nil
@@ -427,7 +428,11 @@ func (r *room) welcomeUpTo(seq uint64) {
 		n++
 		r.welcome(c)
 	}
-	r.joining = r.joining[n:]
+	// Shift rather than reslice, so welcomed connections do not stay
+	// reachable from the slice's backing array.
+	k := copy(r.joining, r.joining[n:])
+	clear(r.joining[k:])
+	r.joining = r.joining[:k]
 }
 
 func (r *room) welcome(c *conn) {

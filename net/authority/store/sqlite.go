@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 // fsync is in progress into one transaction.
 type SQLite struct {
 	w, r   *sql.DB
+	stmts  map[string]*sql.Stmt // prepared once on w: modernc parses SQL text on every Exec otherwise
 	reqs   chan writeReq
 	stop   chan struct{}
 	exited chan struct{}
@@ -91,13 +92,22 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store: create schema: %w", err)
 	}
+	stmts := map[string]*sql.Stmt{}
+	for _, q := range []string{sqlMeta, sqlCommit, sqlToken, sqlSnapshot} {
+		st, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open store: prepare: %w", err)
+		}
+		stmts[q] = st
+	}
 	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &SQLite{w: w, r: r, reqs: make(chan writeReq, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
+	s := &SQLite{w: w, r: r, stmts: stmts, reqs: make(chan writeReq, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
 	go s.writer()
 	return s, nil
 }
@@ -144,6 +154,9 @@ func (s *SQLite) writer() {
 				}
 			}
 			s.commitGroup(group)
+			// The batches reference their rooms' state; a hibernated room
+			// must not stay reachable through this reused slice.
+			clear(group)
 		case <-s.stop:
 			// Finish what was queued before Close so no caller waits forever.
 			for {
@@ -163,7 +176,7 @@ func (s *SQLite) writer() {
 func (s *SQLite) commitGroup(group []writeReq) {
 	err := s.tx(func(tx *sql.Tx) error {
 		for _, req := range group {
-			if err := writeBatch(tx, req.b); err != nil {
+			if err := s.writeBatch(tx, req.b); err != nil {
 				return err
 			}
 		}
@@ -176,7 +189,7 @@ func (s *SQLite) commitGroup(group []writeReq) {
 		return
 	}
 	for _, req := range group {
-		req.done <- s.tx(func(tx *sql.Tx) error { return writeBatch(tx, req.b) })
+		req.done <- s.tx(func(tx *sql.Tx) error { return s.writeBatch(tx, req.b) })
 	}
 }
 
@@ -195,32 +208,39 @@ func (s *SQLite) tx(fn func(*sql.Tx) error) error {
 	return nil
 }
 
-func writeBatch(tx *sql.Tx, b Batch) error {
+const (
+	sqlMeta = `INSERT INTO rooms (room, epoch, open, created) VALUES (?, ?, ?, ?)
+		ON CONFLICT (room) DO UPDATE SET epoch = excluded.epoch, open = excluded.open`
+	sqlCommit = `INSERT INTO commits (room, seq, id, client, name, kind, target, ops, effect, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlToken = `INSERT INTO tokens (room, id, hash, role, revoked, created) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (room, id) DO UPDATE SET revoked = excluded.revoked, role = excluded.role`
+	sqlSnapshot = `INSERT INTO snapshots (room, seq, data) VALUES (?, ?, ?)
+		ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, data = excluded.data`
+)
+
+func (s *SQLite) writeBatch(tx *sql.Tx, b Batch) error {
+	exec := func(q string, args ...any) error {
+		_, err := tx.Stmt(s.stmts[q]).Exec(args...)
+		return err
+	}
 	if m := b.Meta; m != nil {
-		if _, err := tx.Exec(`INSERT INTO rooms (room, epoch, open, created) VALUES (?, ?, ?, ?)
-			ON CONFLICT (room) DO UPDATE SET epoch = excluded.epoch, open = excluded.open`,
-			b.Room, m.Epoch, m.Open, m.Created); err != nil {
+		if err := exec(sqlMeta, b.Room, m.Epoch, m.Open, m.Created); err != nil {
 			return fmt.Errorf("room %s: meta: %w", b.Room, err)
 		}
 	}
 	for _, r := range b.Records {
-		if _, err := tx.Exec(`INSERT INTO commits (room, seq, id, client, name, kind, target, ops, effect, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			b.Room, int64(r.Seq), r.ID, r.Client, r.Name, r.Kind, int64(r.Target), r.Ops, r.Effect, r.At); err != nil {
+		if err := exec(sqlCommit, b.Room, int64(r.Seq), r.ID, r.Client, r.Name, r.Kind, int64(r.Target), r.Ops, r.Effect, r.At); err != nil {
 			return fmt.Errorf("room %s: commit %d: %w", b.Room, r.Seq, err)
 		}
 	}
 	for _, t := range b.Tokens {
-		if _, err := tx.Exec(`INSERT INTO tokens (room, id, hash, role, revoked, created) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (room, id) DO UPDATE SET revoked = excluded.revoked, role = excluded.role`,
-			b.Room, t.ID, t.Hash, t.Role, t.Revoked, t.Created); err != nil {
+		if err := exec(sqlToken, b.Room, t.ID, t.Hash, t.Role, t.Revoked, t.Created); err != nil {
 			return fmt.Errorf("room %s: token %s: %w", b.Room, t.ID, err)
 		}
 	}
 	if sn := b.Snapshot; sn != nil {
-		if _, err := tx.Exec(`INSERT INTO snapshots (room, seq, data) VALUES (?, ?, ?)
-			ON CONFLICT (room) DO UPDATE SET seq = excluded.seq, data = excluded.data`,
-			b.Room, int64(sn.Seq), sn.Data); err != nil {
+		if err := exec(sqlSnapshot, b.Room, int64(sn.Seq), sn.Data); err != nil {
 			return fmt.Errorf("room %s: snapshot: %w", b.Room, err)
 		}
 	}
@@ -365,5 +385,8 @@ func (s *SQLite) Rooms(ctx context.Context) (int, error) {
 func (s *SQLite) Close() error {
 	s.once.Do(func() { close(s.stop) })
 	<-s.exited
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	return errors.Join(s.w.Close(), s.r.Close())
 }
