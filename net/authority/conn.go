@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/tcanvas/tcanvas/model"
@@ -19,13 +18,15 @@ import (
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
-// outMsg is one item of a connection's send queue: a frame, or the sync
-// that follows a welcome (which the writer streams itself, so a big snapshot
-// never sits in the room's goroutine or fills the queue).
+// outMsg is one item of a connection's send queue: a frame, the sync that
+// follows a welcome (which the writer streams itself, so a big snapshot
+// never sits in the room's goroutine or fills the queue), or the kick that
+// closes the connection.
 type outMsg struct {
 	typ  websocket.MessageType
 	data []byte
 	sync *syncPlan
+	kick bool
 }
 
 // syncPlan is what a new connection is sent before anything else: a
@@ -47,8 +48,8 @@ type conn struct {
 	room  *room
 	hello *wire.Hello
 	send  *sendQueue
-	// readerDone is closed when the read loop ends, which ends the writer.
-	readerDone chan struct{}
+	// writers counts the writer goroutine, started on demand by send.
+	writers sync.WaitGroup
 
 	kickOnce   sync.Once
 	kicked     chan struct{}
@@ -89,21 +90,26 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 
 	c := &conn{
 		srv: s, ws: ws, room: rm, hello: hello,
-		send:       newSendQueue(s.opts.SendQueue),
-		readerDone: make(chan struct{}),
-		kicked:     make(chan struct{}),
-		commits:    rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
+		kicked:  make(chan struct{}),
+		commits: rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
 	}
-	var g errgroup.Group
-	g.Go(func() error { c.writeLoop(); return nil })
+	c.send = newSendQueue(s.opts.SendQueue, func() {
+		c.writers.Add(1)
+		go c.drain()
+	})
+	s.attach(rm, c)
+	defer s.detach(rm, c)
 	if rm.post(func() { rm.join(c) }) {
 		c.readLoop()
 		rm.post(func() { rm.leave(c) })
 	} else {
 		c.kick(websocket.StatusInternalError, wire.CodeInternal, "room failed to load; reconnect")
+		c.readLoop() // until the kick's close handshake ends
 	}
-	close(c.readerDone)
-	g.Wait()
+	// The reader is done, so the connection is: a writer still running
+	// either finishes a kick's close or fails fast on the dead socket.
+	c.send.stop()
+	c.writers.Wait()
 }
 
 // readHello reads and checks the first frame. Any other frame first is
@@ -162,6 +168,7 @@ func (c *conn) kick(code websocket.StatusCode, errCode, reason string) {
 	c.kickOnce.Do(func() {
 		c.kickCode, c.kickReason, c.kickFrame = code, reason, errorFrame(errCode, reason)
 		close(c.kicked)
+		c.send.push(outMsg{kick: true}, true)
 	})
 }
 
@@ -177,39 +184,31 @@ func (c *conn) isKicked() bool {
 // enqueue queues a frame without blocking; a client whose queue is full is
 // too slow to keep and is disconnected rather than allowed to stall the room.
 func (c *conn) enqueue(m outMsg) bool {
-	if c.send.push(m) {
+	if c.send.push(m, false) {
 		return true
 	}
 	c.kick(wire.CloseSlow, wire.CodeSlow, fmt.Sprintf("send queue of %d frames full: the client is not reading fast enough", c.send.max))
 	return false
 }
 
-func (c *conn) writeLoop() {
+// drain is the writer: it runs while the queue has frames and exits when
+// it is empty, or for good once the connection is closed or broken.
+func (c *conn) drain() {
+	defer c.writers.Done()
 	for {
-		select {
-		case <-c.kicked:
+		m, ok := c.send.next()
+		if !ok {
+			return
+		}
+		if m.kick {
 			c.srv.closeWithFrame(c.ws, c.kickCode, c.kickFrame, c.kickReason)
+			c.send.stop()
 			return
-		case <-c.readerDone:
+		}
+		if err := c.write(m); err != nil {
+			c.ws.CloseNow()
+			c.send.stop()
 			return
-		case <-c.room.done:
-			// The room ended under us (storage failure); its goroutine may
-			// not have reached this connection to kick it.
-			c.kick(websocket.StatusInternalError, wire.CodeInternal, "room closed; reconnect")
-		case <-c.send.notify:
-			for {
-				m, ok := c.send.pop()
-				if !ok {
-					break
-				}
-				if err := c.write(m); err != nil {
-					c.ws.CloseNow()
-					return
-				}
-				if c.isKicked() {
-					break // the kick's close comes next, ahead of the backlog
-				}
-			}
 		}
 	}
 }

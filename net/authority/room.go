@@ -36,6 +36,8 @@ type room struct {
 	inbox chan func()
 	done  chan struct{} // closed when run returns
 	refs  int           // guarded by srv.mu: handlers about to use or using the room
+	// attached, guarded by srv.mu, holds the connections using the room.
+	attached map[*conn]struct{}
 
 	// actor state
 	meta     store.Meta
@@ -120,6 +122,7 @@ func (r *room) log() *slog.Logger { return r.srv.opts.Logger.With("room", r.name
 // of the room still flushing on its way to hibernation.
 func (r *room) run(prev chan struct{}) {
 	defer r.srv.rooms.Done()
+	defer r.srv.kickAttached(r) // after done: posts now fail fast
 	defer r.srv.forget(r)
 	defer close(r.done)
 	if prev != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
@@ -146,6 +147,36 @@ func (s *Server) tryHibernate(r *room) bool {
 	delete(s.live, r.name)
 	s.closing[r.name] = r.done
 	return true
+}
+
+// attach records that c uses r, so that when r ends for any reason every
+// connection still on it is closed, even one whose join never ran.
+func (s *Server) attach(r *room, c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.attached == nil {
+		r.attached = map[*conn]struct{}{}
+	}
+	r.attached[c] = struct{}{}
+}
+
+func (s *Server) detach(r *room, c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(r.attached, c)
+}
+
+// kickAttached closes every connection still on a room that ended.
+func (s *Server) kickAttached(r *room) {
+	s.mu.Lock()
+	cs := make([]*conn, 0, len(r.attached))
+	for c := range r.attached {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.kick(websocket.StatusGoingAway, wire.CodeShutdown, "room closed; reconnect")
+	}
 }
 
 // forget drops a room that ended, whether it hibernated or failed.
