@@ -13,6 +13,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -44,6 +45,9 @@ type Options struct {
 	StatsInterval time.Duration
 	// Logger receives debug logs. Default: discard.
 	Logger *slog.Logger
+	// Net replaces the operating system's network, e.g. with pion's vnet
+	// to test loss and delay in-process. Nil means the real network.
+	Net transport.Net
 }
 
 // Callbacks connect a mesh to its session. They are called from pion's
@@ -127,6 +131,9 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 			}
 			return false
 		})
+	}
+	if opts.Net != nil {
+		se.SetNet(opts.Net)
 	}
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelError

@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	mrand "math/rand/v2"
+
+	"github.com/pion/logging"
+	"github.com/pion/transport/v5/vnet"
 	"go.uber.org/goleak"
 
 	"github.com/tcanvas/tcanvas/model"
@@ -245,4 +249,67 @@ func FuzzDecodeSignal(f *testing.F) {
 			t.Fatalf("accepted kind %q", d.Kind)
 		}
 	})
+}
+
+// TestCursorsKeepMovingUnderLoss runs a pair over pion's virtual network
+// with 10% packet loss and 40 ms delay each way: the pair still connects
+// and most cursor packets still arrive (presence is lossy by design; what
+// matters is that it keeps flowing).
+func TestCursorsKeepMovingUnderLoss(t *testing.T) {
+	wan, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: "192.0.2.0/24", MinDelay: 40 * time.Millisecond, LoggerFactory: quietLogs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	dropped := 0
+	wan.AddChunkFilter(func(vnet.Chunk) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if rng.IntN(100) < 10 {
+			dropped++
+			return false
+		}
+		return true
+	})
+	nets := map[uint16]*vnet.Net{}
+	for id, ip := range map[uint16]string{1: "192.0.2.1", 2: "192.0.2.2"} {
+		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wan.AddNet(n); err != nil {
+			t.Fatal(err)
+		}
+		nets[id] = n
+	}
+	if err := wan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wan.Stop() }) // registered first, so it runs after the hub closed the meshes
+	h := newHub(t)
+	virtual := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	a := h.add(t, 1, Options{Net: nets[1], Allow: virtual, ConnectTimeout: 15 * time.Second})
+	b := h.add(t, 2, Options{Net: nets[2], Allow: virtual, ConnectTimeout: 15 * time.Second})
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "p2p over the lossy network", func() bool { return a.Routes()[2].Route == RouteP2P && b.Routes()[1].Route == RouteP2P })
+	const sent = 120
+	for i := range sent {
+		a.Send(cursorPacket(uint16(i), int32(i)), []uint16{2})
+		time.Sleep(time.Second / 60)
+	}
+	waitFor(t, "the tail of the stream", func() bool { return len(h.got(1, 2)) > sent/2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if dropped == 0 {
+		t.Fatal("the loss filter dropped nothing: the test proved nothing")
+	}
+	t.Logf("%d of %d cursor packets arrived; the network dropped %d packets", len(h.got(1, 2)), sent, dropped)
+}
+
+func quietLogs() logging.LoggerFactory {
+	lf := logging.NewDefaultLoggerFactory()
+	lf.Writer = discard{}
+	return lf
 }
