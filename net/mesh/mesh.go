@@ -1,19 +1,25 @@
 package mesh
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/pion/datachannel"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -91,6 +97,7 @@ type peer struct {
 	id      uint16
 	pc      *webrtc.PeerConnection
 	dc      *webrtc.DataChannel
+	raw     datachannel.ReadWriteCloser // the detached channel, once open
 	offerer bool
 	open    bool
 	failed  bool
@@ -113,6 +120,9 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 	}
 	var se webrtc.SettingEngine
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	// Detached channels are read with our own small buffer instead of
+	// pion's fixed 64 KiB one per channel.
+	se.DetachDataChannels()
 	se.SetSCTPMaxMessageSize(MaxMessageBytes)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
@@ -132,18 +142,30 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 			return false
 		})
 	}
-	if opts.Net != nil {
-		se.SetNet(opts.Net)
+	// One network and one certificate for all of the mesh's pairs, rather
+	// than an interface scan and a key generation per PeerConnection.
+	if opts.Net == nil {
+		n, err := stdnet.NewNet()
+		if err != nil {
+			return nil, fmt.Errorf("mesh: %w", err)
+		}
+		opts.Net = n
 	}
-	lf := logging.NewDefaultLoggerFactory()
-	lf.DefaultLogLevel = logging.LogLevelError
-	lf.Writer = discard{}
-	se.LoggerFactory = lf
+	se.SetNet(opts.Net)
+	se.LoggerFactory = quiet
 	// Data only: an empty media engine and interceptor registry, so pion
 	// registers no codecs and runs no RTP/RTCP interceptors.
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(&webrtc.MediaEngine{}),
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}))
-	var cfg webrtc.Configuration
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("mesh: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		return nil, fmt.Errorf("mesh: %w", err)
+	}
+	cfg := webrtc.Configuration{Certificates: []webrtc.Certificate{*cert}}
 	for _, u := range opts.ICEServers {
 		cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: []string{u}})
 	}
@@ -152,6 +174,15 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 	go m.statsLoop()
 	return m, nil
 }
+
+// quiet drops pion's own logs: one shared factory instead of loggers
+// built per PeerConnection.
+var quiet = func() logging.LoggerFactory {
+	lf := logging.NewDefaultLoggerFactory()
+	lf.DefaultLogLevel = logging.LogLevelDisabled
+	lf.Writer = discard{}
+	return lf
+}()
 
 type discard struct{}
 
@@ -220,32 +251,18 @@ func (m *Mesh) newPeerLocked(id uint16) (*peer, error) {
 		}
 	})
 	dc.OnOpen(func() {
+		raw, err := dc.Detach()
 		m.mu.Lock()
-		ok := m.peers[id] == p && !p.failed
+		ok := err == nil && m.peers[id] == p && !p.failed && !m.closed
 		if ok {
-			p.open = true
+			p.open, p.raw = true, raw
 			p.timer.Stop()
+			m.wg.Add(1)
+			go m.readLoop(p, raw)
 		}
 		m.mu.Unlock()
 		if ok && m.cb.Route != nil {
 			m.cb.Route(id, RouteP2P)
-		}
-	})
-	dc.OnClose(func() {
-		m.mu.Lock()
-		was := p.open
-		p.open = false
-		m.mu.Unlock()
-		if was && m.cb.Route != nil {
-			m.cb.Route(id, RouteRelay)
-		}
-	})
-	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
-		if msg.IsString || len(msg.Data) > wire.MaxPresenceBytes {
-			return // not a presence packet; the channel carries nothing else
-		}
-		if m.cb.Packet != nil {
-			m.cb.Packet(id, msg.Data)
 		}
 	})
 	p.timer = time.AfterFunc(m.opts.ConnectTimeout, func() {
@@ -258,6 +275,46 @@ func (m *Mesh) newPeerLocked(id uint16) (*peer, error) {
 	return p, nil
 }
 
+// readLoop reads one pair's channel until it closes. The buffer is bigger
+// than any presence packet; a larger message is refused by SCTP's size cap
+// or, if it fits the cap, dropped here as not a presence packet.
+func (m *Mesh) readLoop(p *peer, raw datachannel.ReadWriteCloser) {
+	defer m.wg.Done()
+	buf := make([]byte, 2*wire.MaxPresenceBytes)
+	for {
+		n, isString, err := raw.ReadDataChannel(buf)
+		if errors.Is(err, io.ErrShortBuffer) {
+			continue
+		}
+		if err != nil {
+			m.mu.Lock()
+			was := p.open
+			p.open = false
+			m.mu.Unlock()
+			if was && m.cb.Route != nil {
+				m.cb.Route(p.id, RouteRelay)
+			}
+			return
+		}
+		if isString || n > wire.MaxPresenceBytes {
+			continue // not a presence packet; the channel carries nothing else
+		}
+		if m.cb.Packet != nil {
+			m.cb.Packet(p.id, buf[:n])
+		}
+	}
+}
+
+// closeAsync closes a PeerConnection without holding up the caller, but
+// still owned: Close waits for it.
+func (m *Mesh) closeAsync(pc *webrtc.PeerConnection) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		pc.Close()
+	}()
+}
+
 // failLocked gives up on a pair: its presence goes through the relay.
 // The peer entry stays, so the pair is not retried on every roster change.
 func (m *Mesh) failLocked(p *peer, err error) {
@@ -267,24 +324,28 @@ func (m *Mesh) failLocked(p *peer, err error) {
 	m.opts.Logger.Debug("mesh: pair falls back to the relay", "peer", p.id, "err", err)
 	p.failed, p.open = true, false
 	p.timer.Stop()
-	pc := p.pc
 	// Closing waits for pion's goroutines, some of which may be waiting for
-	// our lock: close outside it.
-	go pc.Close()
+	// our lock: close in the background.
+	m.closeAsync(p.pc)
 	if m.cb.Route != nil {
-		go m.cb.Route(p.id, RouteRelay)
+		id := p.id
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.cb.Route(id, RouteRelay)
+		}()
 	}
 }
 
 // RemovePeer closes the pair with a peer that left.
 func (m *Mesh) RemovePeer(id uint16) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	p := m.peers[id]
 	delete(m.peers, id)
-	m.mu.Unlock()
-	if p != nil {
+	if p != nil && !m.closed {
 		p.timer.Stop()
-		p.pc.Close()
+		m.closeAsync(p.pc) // not on the caller's goroutine: it is the session's reader
 	}
 }
 
@@ -404,20 +465,20 @@ func (m *Mesh) flushCandidatesLocked(p *peer) {
 // sends the packet through the relay too when that is not zero.
 func (m *Mesh) Send(pkt []byte, peers []uint16) (unreached int) {
 	m.mu.Lock()
-	var open []*webrtc.DataChannel
+	var open []datachannel.ReadWriteCloser
 	for _, id := range peers {
 		if id == m.self {
 			continue
 		}
 		if p := m.peers[id]; p != nil && p.open {
-			open = append(open, p.dc)
+			open = append(open, p.raw)
 		} else {
 			unreached++
 		}
 	}
 	m.mu.Unlock()
-	for _, dc := range open {
-		if dc.Send(pkt) != nil {
+	for _, raw := range open {
+		if _, err := raw.Write(pkt); err != nil {
 			unreached++
 		}
 	}
@@ -488,12 +549,9 @@ func (m *Mesh) Close() {
 	m.peers = map[uint16]*peer{}
 	m.mu.Unlock()
 	close(m.stop)
-	var wg sync.WaitGroup
 	for _, p := range peers {
 		p.timer.Stop()
-		wg.Add(1)
-		go func() { defer wg.Done(); p.pc.Close() }()
+		m.closeAsync(p.pc)
 	}
-	wg.Wait()
 	m.wg.Wait()
 }

@@ -153,9 +153,9 @@ func TestOversizedMessageRefused(t *testing.T) {
 	b.AddPeer(1)
 	waitFor(t, "p2p", func() bool { return a.Routes()[2].Route == RouteP2P })
 	a.mu.Lock()
-	dc := a.peers[2].dc
+	raw := a.peers[2].raw
 	a.mu.Unlock()
-	if err := dc.Send(make([]byte, 1<<20)); err == nil {
+	if _, err := raw.Write(make([]byte, 1<<20)); err == nil {
 		t.Fatal("a 1 MiB data-channel message was accepted for sending")
 	}
 	// The channel still works after the refusal.
