@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// Re-executed as the child authority (-authority child): be it.
+	if os.Getenv(childEnv) == "1" {
+		if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+			os.Stderr.WriteString("bench/mesh child: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestQuick runs both lanes briefly and checks behaviour, never speed:
+// every pair goes p2p and carries cursors while the authority relays
+// nothing; with NoMesh the same cursors arrive through the relay.
+func TestQuick(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg, err := parseFlags([]string{"-peers", "3", "-duration", "1s", "-authority", "inproc"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bench(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.check(); err != nil {
+		t.Fatal(err)
+	}
+	const pairs = 3 * 2
+	m, r := res.mesh, res.relay
+	if m.p2p != pairs {
+		t.Errorf("mesh: %d of %d ordered pairs p2p", m.p2p, pairs)
+	}
+	if r.p2p != 0 {
+		t.Errorf("relay: %d ordered pairs p2p with NoMesh", r.p2p)
+	}
+	for _, l := range []laneResult{m, r} {
+		for i, row := range l.pairs {
+			for j, n := range row {
+				if i != j && n == 0 {
+					t.Errorf("%s: peer %d saw no cursor from peer %d", l.lane, i, j)
+				}
+			}
+		}
+		if l.received == 0 || len(l.lat) != l.received || l.sent == 0 {
+			t.Errorf("%s: received %d, latencies %d, sent %d", l.lane, l.received, len(l.lat), l.sent)
+		}
+		if l.received > l.sent*2 {
+			t.Errorf("%s: %d first arrivals from %d packets to 2 receivers each", l.lane, l.received, l.sent)
+		}
+		if !l.udp.checked && runtime.GOOS == "linux" {
+			t.Errorf("%s: UDP sockets not checked", l.lane)
+		}
+	}
+	for _, name := range []string{metricIn, metricRelayed, metricFrames} {
+		if m.total[name] != 0 {
+			t.Errorf("mesh: %s = %g, want 0", name, m.total[name])
+		}
+	}
+	if m.udp.checked && m.udp.sockets == 0 {
+		t.Error("mesh: no UDP socket found for the pairs")
+	}
+	if r.delta[metricIn] == 0 || r.delta[metricRelayed] == 0 || r.delta[metricFrames] == 0 {
+		t.Errorf("relay: counters did not move: %v", r.delta)
+	}
+	// Batching: never more frames than relayed entries.
+	if r.delta[metricFrames] > r.delta[metricRelayed] {
+		t.Errorf("relay: %g frames for %g entries", r.delta[metricFrames], r.delta[metricRelayed])
+	}
+	if m.goroutines <= r.goroutines {
+		t.Errorf("mesh peers hold %d goroutines, relay peers %d: the pairs cost none?", m.goroutines, r.goroutines)
+	}
+	var out bytes.Buffer
+	report(&out, res)
+	for _, want := range []string{"| mesh (p2p) | relay (NoMesh) |", "cursor latency p99", "batched relay", "created by"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}
+
+// TestChildAuthority starts the authority the way the full run does, in a
+// child process (this test binary re-executed), and stops it.
+func TestChildAuthority(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := startChild(ctx, config{peers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := a.http.Get(a.base + "/healthz")
+	if err != nil {
+		a.close()
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz: %s", resp.Status)
+	}
+	c, err := a.counters(ctx)
+	if err != nil {
+		t.Error(err)
+	}
+	if c[metricIn] != 0 || c[metricRelayed] != 0 || c[metricFrames] != 0 {
+		t.Errorf("fresh authority's counters: %v", c)
+	}
+	if err := a.close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-quick"}, io.Discard)
+	if err != nil || cfg.duration != 3*time.Second || cfg.peers != 10 {
+		t.Errorf("-quick: %+v, %v", cfg, err)
+	}
+	cfg, err = parseFlags([]string{"-quick", "-duration", "5s"}, io.Discard)
+	if err != nil || cfg.duration != 5*time.Second {
+		t.Errorf("-quick -duration 5s: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-peers", "1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
+		if _, err := parseFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestParseProcAddr(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the samples are from a little-endian machine")
+	}
+	for in, want := range map[string]string{
+		"0100007F:1F90":                         "127.0.0.1:8080",
+		"00000000000000000000000001000000:0035": "[::1]:53",
+	} {
+		got, err := parseProcAddr(in)
+		if err != nil || got.String() != want {
+			t.Errorf("parseProcAddr(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+}
