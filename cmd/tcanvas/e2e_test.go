@@ -24,6 +24,11 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// Sessions in this process and the binaries it starts: the presence
+	// mesh must never leave loopback in tests.
+	if os.Getenv("TCANVAS_ICE_ALLOW") == "" {
+		os.Setenv("TCANVAS_ICE_ALLOW", "127.0.0.0/8")
+	}
 	dir, err := os.MkdirTemp("", "tcanvas-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
