@@ -151,7 +151,7 @@ func (s *Session) ready(w wire.Welcome, fresh *model.Canvas) {
 	s.state = Link{State: Online}
 	roster := s.rosterLocked()
 	s.mu.Unlock()
-	s.emit(Synced{Room: w.Room, Seq: w.Seq, Epoch: w.Epoch, Role: w.Role, Snapshot: fresh != nil, Token: w.Token},
+	s.emit(Synced{Room: w.Room, You: w.You, Seq: w.Seq, Epoch: w.Epoch, Role: w.Role, Snapshot: fresh != nil, Token: w.Token},
 		Roster{Peers: roster}, LinkChanged{Link: Link{State: Online}})
 	s.startMesh(w)
 	s.poke()
@@ -340,7 +340,9 @@ func (s *Session) handle(b []byte) (*wire.Error, error) {
 	case wire.TError:
 		var m wire.Error
 		if err := json.Unmarshal(b, &m); err == nil {
-			if !m.Fatal {
+			// unknown_peer answers mesh signaling that raced a peer's
+			// departure: expected, and nothing a user can act on.
+			if !m.Fatal && m.Code != wire.CodeUnknownPeer {
 				s.emit(Error{Code: m.Code, Reason: m.Reason})
 			}
 			return &m, nil

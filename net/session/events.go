@@ -22,7 +22,11 @@ type Committed struct {
 	Kind   string
 	Target uint64
 	Own    bool
-	Ops    []model.Op
+	// Acked marks the answer to a resend of a commit that had already
+	// landed (its first acknowledgement was lost): only Seq, ID and Own
+	// are set, and its ops are already in the view.
+	Acked bool
+	Ops   []model.Op
 }
 
 // Rejected: the authority refused one of our commits; it is gone from the
@@ -37,6 +41,7 @@ type Rejected struct {
 // Snapshot tells whether the canvas was replaced rather than caught up.
 type Synced struct {
 	Room     string
+	You      uint16 // our peer ID on this connection
 	Seq      uint64
 	Epoch    string
 	Role     wire.Role

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -329,6 +330,12 @@ func (s *Session) Get(x, y int32) model.Cell {
 func (s *Session) Commit(ops []model.Op) (string, error) {
 	if err := model.ValidateOps(ops, model.DefaultLimits); err != nil {
 		return "", err
+	}
+	// A commit within the cell limit can still encode past the frame
+	// limit (~40,000 coloured cells); the authority would close the
+	// connection, so refuse it here, where the caller can split it.
+	if b, err := json.Marshal(wire.Commit{T: wire.TCommit, ID: s.opts.ClientID + "-18446744073709551615", Ops: ops}); err != nil || len(b) > wire.MaxFrameBytes {
+		return "", fmt.Errorf("%w: the commit encodes to more than %d bytes; split it", model.ErrTooLarge, wire.MaxFrameBytes)
 	}
 	s.mu.Lock()
 	if err := s.writableLocked(); err != nil {

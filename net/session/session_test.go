@@ -607,3 +607,23 @@ func TestPresenceFallsBackToRelay(t *testing.T) {
 		}
 	}
 }
+
+func TestCommitOverFrameLimitRefusedLocally(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	s := dial(t, ctx, a.link("big"), "big")
+	cells := make([]model.CellAt, 50000)
+	for i := range cells {
+		cells[i] = model.CellAt{X: int32(i % 500), Y: int32(i / 500), Cell: model.Cell{Ch: '#', FG: model.RGB(1, 2, 3), BG: model.RGB(4, 5, 6)}}
+	}
+	if _, err := s.Commit([]model.Op{{Kind: model.OpSet, Cells: cells}}); !errors.Is(err, model.ErrTooLarge) {
+		t.Fatalf("a commit over the frame limit: %v", err)
+	}
+	// The session is still usable.
+	if _, err := s.Commit(text(0, 0, "ok")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil || s.Link().State != session.Online {
+		t.Fatalf("after the refusal: %v, %s", err, s.Link().State)
+	}
+}

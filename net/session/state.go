@@ -76,10 +76,14 @@ func (s *Session) applyCommitted(m wire.Committed) error {
 // commit is in our state already (we saw it, or it came in a snapshot).
 func (s *Session) acked(m wire.Ack) {
 	s.mu.Lock()
-	s.dropPendingLocked(m.ID)
+	found := s.dropPendingLocked(m.ID)
 	s.ownSeq[m.ID] = m.Seq
 	s.mu.Unlock()
 	s.poke()
+	if found {
+		// Its effect is already in our state; tell listeners it landed.
+		s.emit(Committed{Seq: m.Seq, ID: m.ID, Own: true, Acked: true})
+	}
 }
 
 func (s *Session) rejected(m wire.Reject) {
