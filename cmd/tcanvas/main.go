@@ -32,11 +32,14 @@ func main() {
 const usage = `tcanvas — a collaborative ASCII canvas in your terminal.
 
 Usage:
-  tcanvas                     start a local authority (open rooms) and print the room link
-  tcanvas serve [flags]       run the authority server
-  tcanvas version             print the version
+  tcanvas                         start a local authority (open rooms) and open the canvas
+  tcanvas join ROOM_URL [flags]   open the canvas of any room
+  tcanvas serve [flags]           run the authority server
+  tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
+  tcanvas export ROOM_URL ...     write a room's canvas as text or ANSI
+  tcanvas version                 print the version
 
-Run 'tcanvas serve -h' for the server's flags.
+Run 'tcanvas COMMAND -h' for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -46,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "bot":
+		return botCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tcanvas", versionString())
 		return nil

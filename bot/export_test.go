@@ -1,0 +1,79 @@
+package bot_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/tcanvas/tcanvas/bot"
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/authority"
+)
+
+func TestExport(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	obs := observe(t, ctx, a.link("ex"))
+	obs.s.Commit([]model.Op{
+		{Kind: model.OpText, X: 3, Y: 2, Text: "top", FG: model.Indexed(1)},
+		{Kind: model.OpText, X: 5, Y: 4, Text: "end"},
+	})
+	if err := obs.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		opts bot.ExportOptions
+		want string
+	}{
+		{bot.ExportOptions{}, "top\n\n  end\n"},
+		{bot.ExportOptions{Format: bot.FormatANSI}, "\x1b[31mtop\x1b[0m\n\n  end\n"},
+		{bot.ExportOptions{Region: &model.Rect{X: 4, Y: 2, W: 2, H: 1}}, "op\n"},
+		{bot.ExportOptions{Region: &model.Rect{X: 100, Y: 100, W: 2, H: 2}}, "\n\n"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := bot.Export(ctx, config(a.link("ex"), ""), tt.opts, bot.IO{Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("export %+v: %q, want %q", tt.opts, out.String(), tt.want)
+		}
+	}
+	if err := bot.Export(ctx, config(a.link("ex"), ""), bot.ExportOptions{Format: "png"}, bot.IO{}); !errors.Is(err, bot.ErrUsage) {
+		t.Fatalf("format png: %v", err)
+	}
+	// An empty room exports as nothing at all.
+	var out, log bytes.Buffer
+	if err := bot.Export(ctx, config(a.link("empty"), ""), bot.ExportOptions{}, bot.IO{Out: &out, Err: &log}); err != nil || out.Len() != 0 {
+		t.Fatalf("empty room: %q %v", out.String(), err)
+	}
+	if !strings.Contains(log.String(), "owner token") {
+		t.Fatalf("export that created a room did not hand over the owner token: %q", log.String())
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	if r, err := bot.ParseRect(" 1, -2,3,4"); err != nil || r != (model.Rect{X: 1, Y: -2, W: 3, H: 4}) {
+		t.Fatalf("ParseRect: %+v %v", r, err)
+	}
+	for _, bad := range []string{"1,2,3", "1,2,0,4", "a,b,c,d", "1,2,3,-4"} {
+		if _, err := bot.ParseRect(bad); !errors.Is(err, bot.ErrUsage) {
+			t.Errorf("ParseRect(%q): %v", bad, err)
+		}
+	}
+	if p, err := bot.ParsePoint("-5,6"); err != nil || p != (model.Point{X: -5, Y: 6}) {
+		t.Fatalf("ParsePoint: %+v %v", p, err)
+	}
+	if _, err := bot.ParsePoint("5"); err == nil {
+		t.Fatal("ParsePoint(5) accepted")
+	}
+	for in, want := range map[string]model.Color{"": 0, "red": model.Indexed(1), "Bright-Blue": model.Indexed(12), "200": model.Indexed(200), "#0a0B0c": model.RGB(10, 11, 12)} {
+		if c, err := bot.ParseColor(in); err != nil || c != want {
+			t.Errorf("ParseColor(%q) = %v, %v", in, c, err)
+		}
+	}
+	if _, err := bot.ParseColor("mauve"); err == nil {
+		t.Error("ParseColor(mauve) accepted")
+	}
+}

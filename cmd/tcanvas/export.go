@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tcanvas/tcanvas/bot"
+	"github.com/tcanvas/tcanvas/model"
+)
+
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "txt or ansi (default: ansi when -o ends in .ans or .ansi, else txt)")
+	region := fs.String("region", "", "x,y,w,h to export (default: the bounding box of the drawn cells)")
+	outFile := fs.String("o", "", "write to this file instead of standard output")
+	name := fs.String("name", "export", "display name while joined")
+	token := fs.String("token", "", "invite token (overrides the link's ?token=)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tcanvas export ROOM_URL [flags]\n\nWrite a room's canvas as plain or ANSI text. Joins the room briefly as a bot.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fmt.Errorf("export: want one ROOM_URL, got %d arguments", len(pos))
+	}
+	opts := bot.ExportOptions{Format: *format}
+	if opts.Format == "" {
+		switch strings.ToLower(filepath.Ext(*outFile)) {
+		case ".ans", ".ansi":
+			opts.Format = bot.FormatANSI
+		default:
+			opts.Format = bot.FormatText
+		}
+	}
+	if *region != "" {
+		r, err := bot.ParseRect(*region)
+		if err != nil {
+			return fmt.Errorf("export: --region: %w", err)
+		}
+		opts.Region = &r
+	}
+	// Rendered in memory first, so a failed export leaves no truncated file.
+	var buf bytes.Buffer
+	cfg := bot.Config{Link: pos[0], Name: *name, Token: *token, Color: model.ColorDefault}
+	if err := bot.Export(ctx, cfg, opts, bot.IO{Out: &buf, Err: stderr}); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if *outFile == "" || *outFile == "-" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*outFile, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
