@@ -313,3 +313,33 @@ func quietLogs() logging.LoggerFactory {
 	lf.Writer = discard{}
 	return lf
 }
+
+// TestGarbageDoesNotHarmChannel: whatever a peer sends arrives attributed
+// to that peer's channel (there is no identity in a packet to forge), and
+// the session's decoder drops what does not decode; the channel carries on.
+func TestGarbageDoesNotHarmChannel(t *testing.T) {
+	h := newHub(t)
+	a := h.add(t, 1, Options{})
+	b := h.add(t, 2, Options{})
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "p2p", func() bool { return a.Routes()[2].Route == RouteP2P })
+	garbage := []byte{0xff, 0x00, 0x13, 0x37}
+	good := cursorPacket(5, 9)
+	waitFor(t, "garbage then a good packet", func() bool {
+		a.Send(garbage, []uint16{2})
+		a.Send(good, []uint16{2})
+		for _, p := range h.got(1, 2) {
+			if bytes.Equal(p, good) {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := wire.DecodePresence(garbage); err == nil {
+		t.Fatal("the garbage decodes: the test proves nothing")
+	}
+	if b.Routes()[1].Route != RouteP2P {
+		t.Fatal("the channel went down after garbage")
+	}
+}
