@@ -679,3 +679,24 @@ func TestFramesBeforeWelcomeAnsweredAfterIt(t *testing.T) {
 		t.Fatalf("empty snapshot: %s %v", f.Raw, err)
 	}
 }
+
+// TestDeadClientDetectedByServer: a client that stops answering (it never
+// reads again, so never pongs: a half-open link) is dropped by the
+// authority on its own, and the others see it leave.
+func TestDeadClientDetectedByServer(t *testing.T) {
+	e := start(t, authority.Options{Open: true, PingIdle: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	ctx := ctxT(t)
+	watcher := join(t, ctx, e.link("dead"), "watcher")
+	dead := join(t, ctx, e.link("dead"), "dead")
+	begin := time.Now()
+	f, err := watcher.Until(ctx, func(f rawclient.Frame) bool {
+		var l wire.RosterLeave
+		return f.T == wire.TLeave && f.Decode(&l) == nil && l.ID == dead.Welcome.You
+	})
+	if err != nil {
+		t.Fatalf("the silent client was never dropped: %v %s", err, f.Raw)
+	}
+	t.Logf("silent client dropped after %s (ping after 100ms idle, 200ms to answer)", time.Since(begin))
+	// The watcher itself keeps reading, so it answers pings and stays.
+	committed(t)(watcher.Commit(ctx, "watcher-1", rawclient.Text(0, 0, "alive")))
+}

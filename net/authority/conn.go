@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -27,6 +28,7 @@ type outMsg struct {
 	data []byte
 	sync *syncPlan
 	kick bool
+	ping bool // a liveness ping; see liveness.go
 }
 
 // syncPlan is what a new connection is sent before anything else: a
@@ -51,6 +53,9 @@ type conn struct {
 	// writers counts the writer goroutine, started on demand by send.
 	writers sync.WaitGroup
 
+	seen    *atomic.Int64 // unix nanos of the last frame, ping or pong received
+	pinging atomic.Bool   // a liveness ping is queued or in flight
+
 	kickOnce   sync.Once
 	kicked     chan struct{}
 	kickCode   websocket.StatusCode
@@ -68,7 +73,13 @@ type conn struct {
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {
-	ws, err := websocket.Accept(w, r, nil)
+	seen := new(atomic.Int64)
+	seen.Store(time.Now().UnixNano())
+	alive := func(context.Context, []byte) { seen.Store(time.Now().UnixNano()) }
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OnPingReceived: func(ctx context.Context, p []byte) bool { alive(ctx, p); return true },
+		OnPongReceived: alive,
+	})
 	if err != nil {
 		return // Accept has answered with an HTTP error
 	}
@@ -89,7 +100,7 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 	defer s.metrics.connections.Dec()
 
 	c := &conn{
-		srv: s, ws: ws, room: rm, hello: hello,
+		srv: s, ws: ws, room: rm, hello: hello, seen: seen,
 		kicked:  make(chan struct{}),
 		commits: rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
 	}
@@ -205,6 +216,14 @@ func (c *conn) drain() {
 			c.send.stop()
 			return
 		}
+		if m.ping {
+			if err := c.ping(); err != nil {
+				c.ws.CloseNow() // dead link: the reader fails and the peer leaves
+				c.send.stop()
+				return
+			}
+			continue
+		}
 		if err := c.write(m); err != nil {
 			c.ws.CloseNow()
 			c.send.stop()
@@ -299,6 +318,7 @@ func (c *conn) readLoop() {
 		if err != nil {
 			return
 		}
+		c.seen.Store(time.Now().UnixNano())
 		if c.isKicked() {
 			continue // closing: read until the handshake ends, act on nothing
 		}

@@ -50,6 +50,10 @@ type Options struct {
 	WriteTimeout time.Duration
 	// HelloTimeout bounds the wait for a new connection's hello. Default 10s.
 	HelloTimeout time.Duration
+	// PingIdle is how long a connection may be silent before the authority
+	// pings it; PingTimeout how long the pong may take before the link is
+	// declared dead. Default 5s and 7s: a dead link goes within 15s.
+	PingIdle, PingTimeout time.Duration
 	// PresenceTick is the relay fallback's batching period. Default 1/60 s.
 	PresenceTick time.Duration
 	// ICEServers are STUN/TURN URLs handed to clients for the mesh.
@@ -98,6 +102,8 @@ func (o Options) withDefaults() Options {
 	def(&o.SendQueue, 1024)
 	defDur(&o.WriteTimeout, 5*time.Second)
 	defDur(&o.HelloTimeout, 10*time.Second)
+	defDur(&o.PingIdle, 5*time.Second)
+	defDur(&o.PingTimeout, 7*time.Second)
 	defDur(&o.PresenceTick, time.Second/60)
 	def(&o.MeshMax, 8)
 	if o.Logger == nil {

@@ -30,6 +30,7 @@ type Server struct {
 	ctx    context.Context // ends the rooms at Shutdown
 	cancel context.CancelFunc
 	rooms  sync.WaitGroup // room goroutines
+	bg     sync.WaitGroup // the server's own loops (liveness)
 	conns  sync.WaitGroup // connection handlers
 
 	mu       sync.Mutex
@@ -63,6 +64,8 @@ func New(opts Options) (*Server, error) {
 		closing: map[string]chan struct{}{},
 		ips:     map[string]*rate.Limiter{},
 	}
+	s.bg.Add(1)
+	go s.livenessLoop()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if s.isShutdown() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -95,6 +98,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() {
 		s.rooms.Wait()
 		s.conns.Wait()
+		s.bg.Wait()
 		close(done)
 	}()
 	select {
