@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -699,4 +700,99 @@ func TestDeadClientDetectedByServer(t *testing.T) {
 	t.Logf("silent client dropped after %s (ping after 100ms idle, 200ms to answer)", time.Since(begin))
 	// The watcher itself keeps reading, so it answers pings and stays.
 	committed(t)(watcher.Commit(ctx, "watcher-1", rawclient.Text(0, 0, "alive")))
+}
+
+// TestTenThousandMalformedFrames sends 10,000 bad frames of many kinds
+// over real sockets: frames after a valid hello each get an error frame
+// or a reject, bad first frames get an error frame and a close code, the
+// server stays up, and a client in another room sees nothing of it.
+func TestTenThousandMalformedFrames(t *testing.T) {
+	e := start(t, authority.Options{Open: true, FrameRate: 1e6, FrameBurst: 1e6, CommitRate: 1e6, CommitBurst: 1e6, ConnRate: 1e6, ConnBurst: 1e6})
+	ctx := ctxT(t)
+	bystander := join(t, ctx, e.link("quiet"), "bystander")
+
+	after := []string{
+		`{`, `null`, `[]`, `"str"`, `{"t":42}`, `{"t":"nope"}`, `{"t":"welcome"}`,
+		`{"t":"commit"}`, `{"t":"commit","id":"evil-1","ops":[{"op":"text","text":"x"}]}`,
+		`{"t":"commit","id":"mal-1","ops":[{"op":"zap"}]}`,
+		`{"t":"commit","id":"mal-2","ops":[{"op":"set","cells":[{"x":1,"y":1,"ch":"ab"}]}]}`,
+		`{"t":"commit","id":"mal-3","ops":[{"op":"text","x":99999999999,"text":"x"}]}`,
+		`{"t":"commit","id":"mal-4","ops":[{"op":"rect","w":-1,"h":2,"ch":"#"}]}`,
+		`{"t":"commit","id":"mal-5","ops":[{"op":"text","text":"\u0007"}]}`,
+		`{"t":"undo","id":"mal-6"}`, `{"t":"redo","id":"mal-7","target":"x"}`,
+		`{"t":"signal","to":0,"data":{}}`, `{"t":"signal","to":9,"data":null}`,
+		`{"t":"mint","role":"king"}`, `{"t":"revoke"}`, `{"t":"hello","v":1,"client":"x","name":"x"}`,
+	}
+	binaries := [][]byte{{}, {0xff}, {0x40, 0, 1, 0xff}, make([]byte, 600)}
+	c := join(t, ctx, e.link("mal"), "mal")
+	sent, answered := 0, 0
+	const total = 10000
+	const bad1st = 500 // of which sent as first frames on fresh connections
+	done := make(chan error, 1)
+	go func() {
+		for answered < total-bad1st {
+			f, err := c.Read(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			if f.T == wire.TError || f.T == wire.TReject {
+				answered++
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; sent < total-bad1st; i++ {
+		var err error
+		if i%5 == 4 {
+			err = c.WS.Write(ctx, websocket.MessageBinary, binaries[i%len(binaries)])
+		} else {
+			err = c.WS.Write(ctx, websocket.MessageText, []byte(after[i%len(after)]))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("after %d answers: %v", answered, err)
+	}
+	firsts := []string{`{`, `{"t":"commit","id":"x-1","ops":[]}`, `{"t":"hello","v":1}`, `{"t":"hello","v":1,"client":"a b","name":"x"}`, `{"t":"hello","v":1,"client":"x","name":""}`}
+	for i := range bad1st {
+		ws, _, err := websocket.Dial(ctx, strings.Replace(e.link("mal"), "http", "ws", 1), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Write(ctx, websocket.MessageText, []byte(firsts[i%len(firsts)]))
+		expectClose(t, ctx, &rawclient.Client{WS: ws, Canvas: model.NewCanvas()}, wire.CloseHello, wire.CodeHello)
+		ws.CloseNow()
+		sent++
+	}
+	// Still up, the room untouched, the other room none the wiser.
+	resp, err := http.Get(e.http.URL + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz after %d malformed frames: %v", sent, err)
+	}
+	resp.Body.Close()
+	check := join(t, ctx, e.link("mal"), "check")
+	if check.Welcome.Seq != 0 {
+		t.Fatalf("malformed frames changed the room: seq %d", check.Welcome.Seq)
+	}
+	committed(t)(bystander.Commit(ctx, "bystander-1", rawclient.Text(0, 0, "calm")))
+	t.Logf("%d malformed frames: %d answered with an error or reject on a live connection, %d refused as first frames with close %d", sent, answered, bad1st, wire.CloseHello)
+}
+
+func TestNewConnectionsRateLimitedPerIP(t *testing.T) {
+	e := start(t, authority.Options{Open: true, ConnRate: 1, ConnBurst: 2})
+	ctx := ctxT(t)
+	join(t, ctx, e.link("ip"), "a")
+	join(t, ctx, e.link("ip"), "b")
+	_, resp, err := websocket.Dial(ctx, strings.Replace(e.link("ip"), "http", "ws", 1), nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("third connection in a burst of 2: %v %v", err, resp)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "too many new connections") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("429 without a clear reason: %q", body)
+	}
 }
