@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
 )
@@ -27,6 +29,7 @@ type serveConfig struct {
 	logLevel string
 	ice      []string
 	meshMax  int
+	connRate float64
 }
 
 // listFlag is a repeatable string flag.
@@ -46,6 +49,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
+	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,7 +98,8 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 		return nil, err
 	}
 	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
-		ICEServers: cfg.ice, MeshMax: cfg.meshMax})
+		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
+		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate)})
 	if err != nil {
 		st.Close()
 		return nil, err
