@@ -546,55 +546,111 @@ func (p *pipe) command(ctx context.Context, n int, b []byte) error {
 	return err
 }
 
-func (p *pipe) run(ctx context.Context, h cmdHeader, b []byte) error {
+// parsed is one command line, decoded and checked but not yet carried out.
+type parsed struct {
+	h        cmdHeader
+	ops      []model.Op     // drawing commands
+	presence *wire.Presence // cursor
+	export   *exportCmd
+}
+
+// parseCommand decodes one line. It is pure, so it is fuzzed on its own.
+func parseCommand(h cmdHeader, b []byte) (parsed, error) {
+	out := parsed{h: h}
 	switch h.Cmd {
 	case "cursor":
 		var c cursorCmd
 		if err := decodeStrict(b, &c); err != nil {
-			return err
+			return out, err
 		}
 		if c.Hide {
-			p.s.SetPresence(wire.Presence{Hidden: true})
+			out.presence = &wire.Presence{Hidden: true}
 		} else {
-			p.s.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: c.X, Y: c.Y}})
+			out.presence = &wire.Presence{HasCursor: true, Cursor: model.Point{X: c.X, Y: c.Y}}
 		}
-		return nil
 	case "text":
 		var c textCmd
 		if err := decodeStrict(b, &c); err != nil {
-			return err
+			return out, err
 		}
-		return p.commit(h, []model.Op{{Kind: model.OpText, X: c.X, Y: c.Y, Text: c.Text, FG: c.FG, BG: c.BG, Attr: c.Attr}})
+		out.ops = []model.Op{{Kind: model.OpText, X: c.X, Y: c.Y, Text: c.Text, FG: c.FG, BG: c.BG, Attr: c.Attr}}
 	case "cells":
 		var c cellsCmd
 		if err := decodeStrict(b, &c); err != nil {
-			return err
+			return out, err
 		}
-		return p.commit(h, []model.Op{{Kind: model.OpSet, Cells: c.Cells, Merge: c.Merge}})
+		out.ops = []model.Op{{Kind: model.OpSet, Cells: c.Cells, Merge: c.Merge}}
 	case "rect":
 		var c rectCmd
 		if err := decodeStrict(b, &c); err != nil {
-			return err
+			return out, err
 		}
 		var ch rune
 		if c.Ch != "" {
 			rs := []rune(c.Ch)
 			if len(rs) != 1 {
-				return badf("invalid", "ch %q is not exactly one character", c.Ch)
+				return out, badf("invalid", "ch %q is not exactly one character", c.Ch)
 			}
 			ch = rs[0]
 		}
-		return p.commit(h, []model.Op{{Kind: model.OpRect, X: c.X, Y: c.Y, W: c.W, H: c.H, Ch: ch, FG: c.FG, BG: c.BG, Attr: c.Attr}})
+		out.ops = []model.Op{{Kind: model.OpRect, X: c.X, Y: c.Y, W: c.W, H: c.H, Ch: ch, FG: c.FG, BG: c.BG, Attr: c.Attr}}
 	case "ops":
 		var c opsCmd
 		if err := decodeStrict(b, &c); err != nil {
-			return err
+			return out, err
 		}
-		return p.commit(h, c.Ops)
-	case "undo", "redo":
+		out.ops = c.Ops
+	case "undo", "redo", "sync":
 		if err := decodeStrict(b, &cmdHeader{}); err != nil {
-			return err
+			return out, err
 		}
+	case "export":
+		var c exportCmd
+		if err := decodeStrict(b, &c); err != nil {
+			return out, err
+		}
+		out.export = &c
+	case "":
+		return out, badf("bad_command", `no "cmd"`)
+	default:
+		return out, badf("unknown_command", "unknown cmd %q", h.Cmd)
+	}
+	if out.ops != nil {
+		if err := model.ValidateOps(out.ops, model.DefaultLimits); err != nil {
+			return out, badf("invalid", "%v", err)
+		}
+	}
+	return out, nil
+}
+
+func (p *pipe) run(ctx context.Context, h cmdHeader, b []byte) error {
+	c, err := parseCommand(h, b)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.presence != nil:
+		p.s.SetPresence(*c.presence)
+		return nil
+	case c.ops != nil:
+		return p.commit(h, c.ops)
+	case c.export != nil:
+		var region *model.Rect
+		if c.export.W != 0 || c.export.H != 0 {
+			region = &model.Rect{X: c.export.X, Y: c.export.Y, W: c.export.W, H: c.export.H}
+		}
+		text, r, err := Render(p.s.Canvas(), c.export.Format, region)
+		if err != nil {
+			return badf("invalid", "%v", err)
+		}
+		format := c.export.Format
+		if format == "" {
+			format = FormatText
+		}
+		return p.out.write(exportEvent{Event: "export", Req: h.Req, Format: format, Region: jsonRect{r.X, r.Y, r.W, r.H}, Text: text})
+	}
+	switch h.Cmd {
+	case "undo", "redo":
 		revert := p.s.Undo
 		if h.Cmd == "redo" {
 			revert = p.s.Redo
@@ -611,43 +667,18 @@ func (p *pipe) run(ctx context.Context, h cmdHeader, b []byte) error {
 		}
 		return nil
 	case "sync":
-		if err := decodeStrict(b, &cmdHeader{}); err != nil {
-			return err
-		}
 		if err := p.sync(ctx); err != nil {
 			return p.syncErr(ctx, err)
 		}
 		in := p.s.Info()
 		return p.out.write(syncedEvent{Event: "synced", Req: h.Req, Seq: in.Seq, Pending: in.Pending})
-	case "export":
-		var c exportCmd
-		if err := decodeStrict(b, &c); err != nil {
-			return err
-		}
-		var region *model.Rect
-		if c.W != 0 || c.H != 0 {
-			region = &model.Rect{X: c.X, Y: c.Y, W: c.W, H: c.H}
-		}
-		text, r, err := Render(p.s.Canvas(), c.Format, region)
-		if err != nil {
-			return badf("invalid", "%v", err)
-		}
-		if c.Format == "" {
-			c.Format = FormatText
-		}
-		return p.out.write(exportEvent{Event: "export", Req: h.Req, Format: c.Format, Region: jsonRect{r.X, r.Y, r.W, r.H}, Text: text})
-	case "":
-		return badf("bad_command", `no "cmd"`)
 	}
-	return badf("unknown_command", "unknown cmd %q", h.Cmd)
+	return nil
 }
 
 // commit sends ops as one commit. The lock is held across Commit so that
 // the forwarder, however fast the acknowledgement, finds the ID tracked.
 func (p *pipe) commit(h cmdHeader, ops []model.Op) error {
-	if err := model.ValidateOps(ops, model.DefaultLimits); err != nil {
-		return badf("invalid", "%v", err)
-	}
 	// A frame over the authority's limit would close the connection and
 	// end the session, so it is refused here instead.
 	if b, err := json.Marshal(wire.Commit{T: wire.TCommit, ID: p.s.ClientID() + "-18446744073709551615", Ops: ops}); err != nil {
