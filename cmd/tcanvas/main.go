@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "join":
+		return joinCmd(ctx, args[1:], stdout, stderr)
 	case "bot":
 		return botCmd(ctx, args[1:], stdout, stderr)
 	case "export":

@@ -19,6 +19,8 @@ import (
 
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
+	"github.com/tcanvas/tcanvas/net/session"
+	"github.com/tcanvas/tcanvas/ui"
 )
 
 type serveConfig struct {
@@ -60,9 +62,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // local is what `tcanvas` alone does: an embedded authority on loopback
-// whose rooms are open, with nothing to configure.
+// whose rooms are open, and the canvas of its default room with the link
+// others can join with. The terminal belongs to the canvas, so the
+// authority logs to a file in the data directory.
 func local(ctx context.Context, stdout, stderr io.Writer) error {
-	return runServer(ctx, serveConfig{addr: "127.0.0.1:0", data: defaultDataDir(), open: true, idle: 30 * time.Second, logLevel: "warn"}, stdout, stderr)
+	data := defaultDataDir()
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(data, "tcanvas.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info"}
+	e, err := startServer(ctx, cfg, logf)
+	if err != nil {
+		return err
+	}
+	defer e.stop()
+	link := e.base + "/r/" + localRoom
+	name := defaultName()
+	col, _ := parseColor("", name) // a name's default colour always parses
+	join := "tcanvas join " + link
+	return openCanvas(ctx, link,
+		ui.Options{Share: join, Welcome: "join me: " + join + " · tab shows it again"},
+		session.Options{Name: name, Color: col})
 }
 
 func defaultDataDir() string {

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// Golden screens: one per tool and per overlay, at 80×24 and 256 colours,
+// produced by the real model over a real session and authority. Screen
+// cell (x, y) shows canvas cell (x-2, y-1): the origin starts a little in
+// from the corner.
+
+func TestGoldenEmpty(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "empty", "ann", model.Indexed(203))
+	h.golden("empty")
+}
+
+func TestGoldenPen(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "pen", "ann", model.Indexed(203))
+	// Keyboard: space puts the pen down, moves draw, space lifts it.
+	h.keys("p", "space")
+	h.repeat("l", 6)
+	h.repeat("j", 3)
+	h.keys("space")
+	// Mouse: a fast diagonal drag still draws a connected stroke.
+	h.keys("B", "*", "]")
+	h.drag(tea.MouseLeft, [2]int{20, 3}, [2]int{24, 5}, [2]int{34, 9})
+	h.sync()
+	h.golden("pen")
+}
+
+func TestGoldenLine(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "line", "ann", model.Indexed(203))
+	h.keys("/", "space")
+	h.repeat("l", 12)
+	h.repeat("j", 5)
+	h.keys("space")
+	// A line in progress is previewed as it will be committed.
+	h.keys("B", "o")
+	h.drag(tea.MouseLeft, [2]int{40, 2}, [2]int{50, 12})
+	h.send(tea.MouseClickMsg{X: 60, Y: 2, Button: tea.MouseLeft}, tea.MouseMotionMsg{X: 70, Y: 6, Button: tea.MouseLeft})
+	h.sync()
+	h.golden("line")
+}
+
+func TestGoldenRect(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "rect", "ann", model.Indexed(203))
+	h.keys("r", "space")
+	h.repeat("l", 10)
+	h.repeat("j", 4)
+	h.keys("space")
+	// r again: filled, in colour.
+	h.keys("r", "B", "%", "]", "]", "}")
+	h.drag(tea.MouseLeft, [2]int{20, 8}, [2]int{30, 12})
+	h.sync()
+	h.golden("rect")
+}
+
+func TestGoldenBox(t *testing.T) {
+	a := newAuthority(t, true)
+	h := newHarness(t, a, "box", "ann", model.Indexed(203))
+	// Each style in turn (b again cycles), then crossing boxes whose
+	// junctions merge.
+	h.keys("b")
+	for i := range 4 {
+		if i > 0 {
+			h.keys("b")
+		}
+		h.drag(tea.MouseLeft, [2]int{3 + 12*i, 2}, [2]int{11 + 12*i, 5})
+	}
+	h.keys("b") // rounded → single
+	h.drag(tea.MouseLeft, [2]int{5, 8}, [2]int{20, 14})
+	h.drag(tea.MouseLeft, [2]int{12, 11}, [2]int{30, 17})
+	// Someone else's box crossing ours joins at the authority too.
+	other := dial(t, h.ctx, a.link("box"), "bob", model.Indexed(114))
+	s := shape{kind: shapeBox, a: model.Point{X: 20, Y: 5}, b: model.Point{X: 40, Y: 11}, style: model.BoxDouble}
+	if _, err := other.Commit(s.ops(0, 0, func(x, y int32) rune { return other.Get(x, y).Ch })); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Sync(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.sync()
+	h.waitFor("bob's box", func() bool { return h.sess.Info().Seq == other.Info().Seq })
+	h.golden("box")
+}
+
+func TestGoldenText(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "text", "ann", model.Indexed(203))
+	h.keys("t")
+	h.repeat("l", 3)
+	h.repeat("j", 2)
+	h.keys("space")
+	h.typeText("Hello, canvas!\nsecond linx")
+	h.keys("backspace", "e", "esc")
+	// Typing in progress shows its caret (the cursor below) and a preview.
+	h.keys("]", "]")
+	h.tap(10, 12)
+	h.typeText("typing…")
+	h.sync()
+	h.golden("text")
+}
+
+func TestGoldenErase(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "erase", "ann", model.Indexed(203))
+	h.keys("r", "r")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{30, 10})
+	h.keys("e")
+	h.drag(tea.MouseLeft, [2]int{4, 6}, [2]int{30, 6})
+	h.keys("space")
+	h.repeat("k", 3)
+	h.keys("space")
+	h.sync()
+	h.golden("erase")
+}
+
+func TestGoldenFill(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "fill", "ann", model.Indexed(203))
+	h.keys("b")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{24, 10})
+	h.drag(tea.MouseLeft, [2]int{14, 2}, [2]int{14, 10}) // a one-column box is a divider
+	h.keys("f", "B", ".", "]", "]")
+	h.tap(8, 5) // the left half only: the divider bounds it
+	h.keys("B", "~", "]", "}")
+	h.tap(50, 15) // outside: the fill stops at the screen's edges
+	h.sync()
+	h.golden("fill")
+}
+
+func TestGoldenSelect(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "select", "ann", model.Indexed(203))
+	h.keys("t")
+	h.tap(3, 2)
+	h.typeText("copy me\nand me")
+	h.keys("esc", "s")
+	// Keyboard selection of both lines, copy, paste four rows down.
+	h.keys("o", "l", "j", "space")
+	h.repeat("l", 6)
+	h.keys("j", "space", "y")
+	h.repeat("j", 4)
+	h.keys("P", "space")
+	// Select the copy with the mouse and drag it away.
+	h.drag(tea.MouseLeft, [2]int{9, 7}, [2]int{15, 8})
+	h.drag(tea.MouseLeft, [2]int{10, 7}, [2]int{25, 10}, [2]int{40, 14})
+	h.sync()
+	h.golden("select")
+}
+
+func TestGoldenPick(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "pick", "ann", model.Indexed(203))
+	h.keys("B", "@", "]", "]", "]", "}")
+	h.tap(5, 3)
+	h.keys("B", "-", "[", "[", "[", "{")
+	h.keys("i")
+	h.tap(5, 3) // picks '@' and its colours, back to the pen
+	h.tap(7, 3)
+	h.sync()
+	h.golden("pick")
+}
+
+func TestGoldenPalette(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "palette", "ann", model.Indexed(203))
+	h.keys("c")
+	h.repeat("j", 3)
+	h.repeat("l", 7)
+	h.golden("palette")
+	h.keys("enter")
+	h.keys("c", "tab", "#")
+	h.typeText("3a5f8c")
+	h.keys("enter", "r", "r")
+	h.drag(tea.MouseLeft, [2]int{4, 3}, [2]int{12, 6})
+	h.sync()
+	h.golden("palette_used")
+}
+
+func TestGoldenHelp(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "help", "ann", model.Indexed(203))
+	h.keys("?")
+	h.golden("help")
+	h.repeat("j", 30)
+	h.golden("help_scrolled")
+}
+
+func TestGoldenPeers(t *testing.T) {
+	a := newAuthority(t, true)
+	h := newHarness(t, a, "peers", "ann", model.Indexed(203))
+	bob := dial(t, h.ctx, a.link("peers"), "bob", model.Indexed(114))
+	cy := dial(t, h.ctx, a.link("peers"), "cy", model.Indexed(75))
+	h.waitFor("the roster", func() bool { return len(h.m.roster) == 2 })
+	// bob points inside the view and drags a box; cy is off to the right.
+	point(bob, model.Point{X: 10, Y: 5}, wire.Presence{Ghost: &wire.Ghost{Kind: wire.GhostBox, Style: model.BoxRounded,
+		Points: []model.Point{{X: 10, Y: 5}, {X: 30, Y: 12}}}})
+	point(cy, model.Point{X: 500, Y: 8}, wire.Presence{})
+	h.waitFor("their presence", func() bool {
+		b, c := h.peer("bob"), h.peer("cy")
+		return b != nil && b.p.Ghost != nil && c != nil && c.p.Cursor.X == 500
+	})
+	h.keys("tab")
+	h.golden("peers")
+}
+
+func TestGoldenViewer(t *testing.T) {
+	a := newAuthority(t, false) // closed room: the first joiner owns it
+	owner := dial(t, testCtx(t), a.link("ro"), "owner", model.Indexed(114))
+	if _, err := owner.Commit([]model.Op{{Kind: model.OpText, X: 0, Y: 0, Text: "look, don't touch"}}); err != nil {
+		t.Fatal(err)
+	}
+	owner.Sync(testCtx(t))
+	h := newHarness(t, a, "ro", "ann", model.Indexed(203))
+	h.keys("r", "space", "l", "space")
+	h.golden("viewer")
+}
+
+func TestGoldenASCII(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "ascii", "ann", model.Indexed(203), func(o *Options) { o.ASCII = true })
+	h.keys("b", "b", "b") // heavy
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{20, 8})
+	h.keys("b", "b") // rounded, then single
+	h.drag(tea.MouseLeft, [2]int{12, 5}, [2]int{30, 12})
+	h.keys("tab")
+	h.sync()
+	h.golden("ascii")
+}
