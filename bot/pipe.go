@@ -55,6 +55,22 @@ func Pipe(ctx context.Context, cfg Config, opts PipeOptions, out IO) error {
 	defer s.Close()
 	p.s = s
 
+	// The welcome is the first event a pipe writes, before any answer to a
+	// command: Dial returned after the sync, so its events are queued.
+	for welcomed := false; !welcomed; {
+		select {
+		case ev := <-s.Events():
+			_, welcomed = ev.(session.Synced)
+			if err := p.event(ev); err != nil {
+				return fmt.Errorf("write event: %w", err)
+			}
+		case <-ctx.Done():
+			return nil
+		case <-s.Done():
+			return s.Err()
+		}
+	}
+
 	quit := make(chan struct{})
 	defer close(quit)
 	lines := make(chan pipeLine)

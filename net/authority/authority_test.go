@@ -707,7 +707,10 @@ func TestDeadClientDetectedByServer(t *testing.T) {
 // or a reject, bad first frames get an error frame and a close code, the
 // server stays up, and a client in another room sees nothing of it.
 func TestTenThousandMalformedFrames(t *testing.T) {
-	e := start(t, authority.Options{Open: true, FrameRate: 1e6, FrameBurst: 1e6, CommitRate: 1e6, CommitBurst: 1e6, ConnRate: 1e6, ConnBurst: 1e6})
+	// The answers are sent as fast as the frames arrive: a queue deep
+	// enough for all of them keeps this a test of answers, not of speed.
+	e := start(t, authority.Options{Open: true, FrameRate: 1e6, FrameBurst: 1e6, CommitRate: 1e6, CommitBurst: 1e6,
+		ConnRate: 1e6, ConnBurst: 1e6, SendQueue: 20000})
 	ctx := ctxT(t)
 	bystander := join(t, ctx, e.link("quiet"), "bystander")
 
@@ -795,4 +798,53 @@ func TestNewConnectionsRateLimitedPerIP(t *testing.T) {
 	if !strings.Contains(string(body), "too many new connections") || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("429 without a clear reason: %q", body)
 	}
+}
+
+func TestCommitIDSuffixCannotReachAnotherClient(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("ids"), "a")
+	// "a-b-1" would be an ID of client "a-b".
+	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-b-1", rawclient.Text(0, 0, "x")))
+	committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "x")))
+}
+
+func TestLongRunSnapshotStaysUnderFrameLimit(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("long"), "a")
+	// One row of 65,536 '<' (6 bytes each as JSON) would be an 18 MB run.
+	committed(t)(a.Commit(ctx, "a-1", model.Op{Kind: model.OpRect, W: 65536, H: 1, Ch: '<'}))
+	b := join(t, ctx, e.link("long"), "b") // rawclient reads with the client limit
+	if !b.Canvas.Equal(a.Canvas) || b.Canvas.Len() != 65536 {
+		t.Fatalf("snapshot of a long row: %d cells", b.Canvas.Len())
+	}
+}
+
+func TestFrameFloodAndRoomCapAndNonOwnerMint(t *testing.T) {
+	e := start(t, authority.Options{Open: true, FrameRate: 10, FrameBurst: 20, MaxPeers: 3})
+	ctx := ctxT(t)
+	owner := join(t, ctx, e.link("caps"), "owner")
+	ed := join(t, ctx, e.link("caps"), "ed")
+	// Not the owner: no tokens.
+	if err := ed.Send(ctx, wire.Mint{T: wire.TMint, Req: "m1", Role: wire.RoleEditor}); err != nil {
+		t.Fatal(err)
+	}
+	rejected(t, wire.CodeForbidden)(ed.AnswerTo(ctx, "m1"))
+	// A third fills the room; a fourth is refused with 4004.
+	join(t, ctx, e.link("caps"), "third")
+	c, err := rawclient.Dial(ctx, e.link("caps"), wire.Hello{Client: "fourth", Name: "fourth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	expectClose(t, ctx, c, wire.CloseRoomFull, wire.CodeRoomFull)
+	// A flood of frames closes only the flooder, with 4003.
+	for range 100 {
+		if ed.Send(ctx, wire.Signal{T: wire.TSignal, To: owner.Welcome.You, Data: json.RawMessage(`{}`)}) != nil {
+			break
+		}
+	}
+	expectClose(t, ctx, ed, wire.CloseRateLimited, wire.CodeRateLimited)
+	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "fine")))
 }

@@ -280,7 +280,7 @@ func (c *conn) writeSync(p *syncPlan) error {
 			}
 		}
 	} else {
-		runs := p.runs
+		runs := splitLongRuns(p.runs, maxRunRunes)
 		for {
 			n := snapChunk(runs)
 			if err := c.writeJSON(wire.Snap{T: wire.TSnap, Runs: runs[:n:n], Done: n == len(runs)}); err != nil {
@@ -293,6 +293,37 @@ func (c *conn) writeSync(p *syncPlan) error {
 		}
 	}
 	return c.writeJSON(wire.Ready{T: wire.TReady, Seq: p.seq})
+}
+
+// maxRunRunes bounds one run of a snap frame: a row-long run of escaped
+// characters could otherwise make a single frame bigger than any client
+// accepts.
+const maxRunRunes = 4096
+
+// splitLongRuns cuts runs longer than max runes into consecutive pieces.
+// It returns runs itself when nothing needs cutting, as is usual.
+func splitLongRuns(runs []model.Op, max int) []model.Op {
+	long := false
+	for _, r := range runs {
+		long = long || len(r.Text) > max // bytes >= runes: a cheap first test
+	}
+	if !long {
+		return runs
+	}
+	out := make([]model.Op, 0, len(runs))
+	for _, r := range runs {
+		rs := []rune(r.Text)
+		for len(rs) > max {
+			piece := r
+			piece.Text = string(rs[:max])
+			out = append(out, piece)
+			r.X += int32(max)
+			rs = rs[max:]
+		}
+		r.Text = string(rs)
+		out = append(out, r)
+	}
+	return out
 }
 
 // snapChunk is how many runs go in the next snap frame: at most
@@ -329,7 +360,8 @@ func (c *conn) readLoop() {
 		}
 		if typ == websocket.MessageBinary {
 			if _, err := wire.DecodePresence(data); err != nil {
-				c.sendError(wire.CodeInvalid, err.Error())
+				rm := c.room
+				rm.post(func() { rm.afterWelcome(c, func() { c.sendError(wire.CodeInvalid, err.Error()) }) })
 				continue
 			}
 			c.room.post(func() { c.room.presence(c, data) })
@@ -338,7 +370,9 @@ func (c *conn) readLoop() {
 		at := time.Now()
 		v, err := wire.DecodeClient(data)
 		if err != nil {
-			c.refuse(data, err)
+			// Through the room, so that no answer overtakes the welcome.
+			rm := c.room
+			rm.post(func() { rm.afterWelcome(c, func() { c.refuse(data, err) }) })
 			continue
 		}
 		rm := c.room

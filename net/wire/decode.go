@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tcanvas/tcanvas/model"
@@ -163,9 +164,11 @@ func (r *Revoke) check() error {
 // AuthorOf is the public name of a client ID: stable, so that a UI can
 // tell whose commits are whose, but not reversible, so it cannot be used
 // to act as that client.
+// Client IDs must carry enough entropy (the Go session uses 64 random
+// bits) that the author name cannot be reversed by guessing.
 func AuthorOf(client string) string {
 	h := sha256.Sum256([]byte("tcanvas author\x00" + client))
-	return hex.EncodeToString(h[:6])
+	return hex.EncodeToString(h[:8])
 }
 
 // CheckCommitID checks that a commit ID is well formed and belongs to
@@ -175,8 +178,11 @@ func CheckCommitID(client, id string) error {
 	if err := CheckID("id", id); err != nil {
 		return err
 	}
-	if len(id) <= len(client)+1 || id[:len(client)] != client || id[len(client)] != '-' {
-		return fmt.Errorf("%w: id %q must start with your client ID and '-'", ErrField, id)
+	if len(id) <= len(client)+1 || id[:len(client)] != client || id[len(client)] != '-' ||
+		strings.Contains(id[len(client)+1:], "-") {
+		// The suffix may not hold a '-', or client "a" could use "a-b-1",
+		// an ID of client "a-b".
+		return fmt.Errorf("%w: id %q must be your client ID, '-', and a suffix without '-'", ErrField, id)
 	}
 	return nil
 }

@@ -173,7 +173,8 @@ type Undo struct {
 // commit is durable; for the sender it is the acknowledgement. Ops are the
 // operations as applied: undo and redo arrive resolved into set ops. ID is
 // sent only to the commit's author (it contains the author's secret client
-// ID); Peer is 0 when the author is no longer connected.
+// ID). Peer is the author's peer ID when the commit was made in frames
+// broadcast live, and 0 in catch-up frames.
 type Committed struct {
 	T      string          `json:"t"`
 	Seq    uint64          `json:"seq"`
