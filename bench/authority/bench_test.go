@@ -99,7 +99,7 @@ func TestQuick(t *testing.T) {
 // wire.Committed's shape: whatever the encoding, the parse must agree.
 func TestParseCommitted(t *testing.T) {
 	ops := json.RawMessage(`[{"op":"text","x":1,"y":2,"text":"hi"}]`)
-	forAuthor, err := wire.Encode(wire.Committed{T: wire.TCommitted, Seq: 42, ID: "r1p2-7-123456", Peer: 513, Kind: wire.KindDraw, Ops: ops})
+	forAuthor, err := wire.Encode(wire.Committed{T: wire.TCommitted, Seq: 42, ID: "r1p2-7.123456", Peer: 513, Kind: wire.KindDraw, Ops: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +111,9 @@ func TestParseCommitted(t *testing.T) {
 		frame []byte
 		id    string
 	}{
-		{forAuthor, "r1p2-7-123456"},
+		{forAuthor, "r1p2-7.123456"},
 		{forOthers, ""},
-		{[]byte(`{"peer":513,"ops":[],"id":"r1p2-7-123456","t":"committed","seq":42}`), "r1p2-7-123456"},
+		{[]byte(`{"peer":513,"ops":[],"id":"r1p2-7.123456","t":"committed","seq":42}`), "r1p2-7.123456"},
 		{[]byte(`{"peer":513,"ops":[],"t":"committed","seq":42}`), ""},
 	} {
 		m, ok := parseCommitted(c.frame)

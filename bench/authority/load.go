@@ -154,14 +154,15 @@ type committed struct {
 	peer uint16
 }
 
-// commitID names a commit and carries its send time.
+// commitID names a commit and carries its send time. The suffix after the
+// client ID may not contain '-', so its two parts are joined by '.'.
 func commitID(name string, n int, at time.Duration) string {
-	return name + "-" + strconv.Itoa(n) + "-" + strconv.FormatInt(int64(at), 10)
+	return name + "-" + strconv.Itoa(n) + "." + strconv.FormatInt(int64(at), 10)
 }
 
 // sentAt reads the send time at the end of a commit ID.
 func sentAt(id []byte) (time.Duration, bool) {
-	i := bytes.LastIndexByte(id, '-')
+	i := bytes.LastIndexByte(id, '.')
 	if i < 0 {
 		return 0, false
 	}

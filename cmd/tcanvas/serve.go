@@ -32,6 +32,7 @@ type serveConfig struct {
 	ice      []string
 	meshMax  int
 	connRate float64
+	cluster  clusterConfig // with --store postgres://…
 }
 
 // listFlag is a repeatable string flag.
@@ -52,6 +53,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
+	cfg.cluster.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +77,10 @@ func local(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer logf.Close()
-	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info"}
+	// route is set because openStore refuses its zero value; a single
+	// node never routes anyway.
+	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info",
+		cluster: clusterConfig{route: "proxy"}}
 	e, err := startServer(ctx, cfg, logf)
 	if err != nil {
 		return err
@@ -105,7 +110,8 @@ type embedded struct {
 	base  string // http://HOST:PORT
 	srv   *authority.Server
 	hs    *http.Server
-	st    *store.SQLite
+	st    store.Store
+	node  authority.Cluster // how it joined its cluster; zero for a single node
 	errc  chan error
 	log   *slog.Logger
 	close sync.Once
@@ -118,24 +124,29 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 		return nil, fmt.Errorf("serve: --log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
-	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.data, "tcanvas.db"))
+	st, cluster, err := cfg.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
-		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
-		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate)})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	// Listen first: a node advertises the address it really got.
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
+	if cluster.Advertise == "" {
+		cluster.Advertise = advertiseURL(ln.Addr())
+	}
+	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
+		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
+		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster})
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
 	e := &embedded{
-		base: "http://" + ln.Addr().String(), srv: srv, st: st, log: logger, errc: make(chan error, 1),
+		base: "http://" + ln.Addr().String(), srv: srv, st: st, node: cluster, log: logger, errc: make(chan error, 1),
 		hs: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second},
 	}
 	go func() { e.errc <- e.hs.Serve(ln) }()
@@ -166,7 +177,11 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", e.base)
-	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (data: %s, open rooms: %v)\n", e.base, cfg.data, cfg.open)
+	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v)\n", e.base, cfg.storeName(), cfg.open)
+	if n := e.node; n.NodeID != "" {
+		fmt.Fprintf(stdout, "cluster node %s, advertised as %s, lease TTL %s, %s to other nodes' rooms\n",
+			n.NodeID, n.Advertise, n.LeaseTTL, cfg.cluster.route)
+	}
 	select {
 	case err := <-e.errc:
 		e.errc <- err

@@ -68,6 +68,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Gatherer serves /metrics when Registerer is set.
 	Gatherer prometheus.Gatherer
+	// Cluster configures this node when Store implements store.Leaser
+	// (several nodes sharing one database); ignored otherwise.
+	Cluster Cluster
 }
 
 func (o Options) withDefaults() Options {

@@ -73,6 +73,9 @@ type room struct {
 	quietTicks   int
 
 	idle *time.Timer
+
+	lease      *roomLease  // nil on a single node; else held while the room runs
+	leaseTimer *time.Timer // fires when the lease must be checked or given up
 }
 
 type pendInfo struct {
@@ -129,11 +132,23 @@ func (r *room) run(prev chan struct{}) {
 		<-prev
 	}
 	if err := r.load(); err != nil {
-		r.log().Error("load failed", "err", err)
+		level := slog.LevelError
+		if errors.Is(err, store.ErrLeaseHeld) {
+			level = slog.LevelInfo // lost a race for the room to another node
+		}
+		r.log().Log(r.srv.ctx, level, "load failed", "err", err)
+		if r.lease != nil {
+			r.srv.cl.release(r)
+		}
 		return
 	}
 	r.srv.metrics.roomsLive.Inc()
 	defer r.srv.metrics.roomsLive.Dec()
+	if r.lease != nil {
+		defer r.srv.cl.release(r) // after finish: the last flush needs the lease
+		r.leaseTimer = time.NewTimer(r.srv.cl.remaining(r.lease))
+		defer r.leaseTimer.Stop()
+	}
 	r.idle = time.NewTimer(r.srv.opts.IdleTimeout)
 	defer r.idle.Stop()
 	defer r.stopPresence()
@@ -151,6 +166,13 @@ func (r *room) run(prev chan struct{}) {
 			}
 		case <-tick:
 			r.relayPresence()
+		case <-r.leaseTimerC():
+			if !r.checkLease() {
+				return
+			}
+		case <-r.leaseLost():
+			r.loseLease()
+			return
 		case <-r.idle.C:
 			if len(r.conns) == 0 && len(r.joining) == 0 {
 				if r.srv.tryHibernate(r) {
@@ -179,6 +201,13 @@ func (r *room) load() error {
 	r.latest = map[uint16][]byte{}
 	r.pend.Room = r.name
 	r.pendID = 1
+	if r.srv.cl != nil {
+		// The lease first: what is loaded after it includes every write
+		// of the room's previous owner, which can write no more.
+		if err := r.srv.cl.acquire(ctx, r); err != nil {
+			return err
+		}
+	}
 	data, err := r.srv.opts.Store.Load(ctx, r.name, recentIDs)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -269,6 +298,9 @@ func (r *room) flush() {
 	r.pendMeta = nil
 	r.pendID++
 	r.inflight = true
+	if r.lease != nil {
+		b.Fence = r.lease.fence
+	}
 	go func() {
 		start := time.Now()
 		err := r.srv.opts.Store.Write(context.Background(), b)
@@ -295,13 +327,19 @@ func (r *room) onFlushed(res flushResult) bool {
 	if res.err != nil {
 		// Memory is now ahead of disk. Dropping the room is the only honest
 		// move: clients resend what was never acknowledged.
+		code, errCode, reason := websocket.StatusInternalError, wire.CodeInternal, "storage failure; reconnect"
+		if errors.Is(res.err, store.ErrFenced) {
+			// Another node owns the room now: nothing was written.
+			code, errCode, reason = websocket.StatusGoingAway, wire.CodeShutdown, "room moved to another node; reconnect"
+			r.srv.cl.forgetLost(r)
+		}
 		r.log().Error("store write failed", "err", res.err)
 		r.srv.forget(r)
 		for _, c := range r.conns {
-			c.kick(websocket.StatusInternalError, wire.CodeInternal, "storage failure; reconnect")
+			c.kick(code, errCode, reason)
 		}
 		for _, c := range r.joining {
-			c.kick(websocket.StatusInternalError, wire.CodeInternal, "storage failure; reconnect")
+			c.kick(code, errCode, reason)
 		}
 		return false
 	}

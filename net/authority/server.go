@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
+	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -40,6 +40,8 @@ type Server struct {
 
 	ipMu sync.Mutex
 	ips  map[string]*rate.Limiter
+
+	cl *cluster // nil for a single node (a store without leases)
 }
 
 // New returns a server. Call Shutdown to stop it.
@@ -64,11 +66,24 @@ func New(opts Options) (*Server, error) {
 		closing: map[string]chan struct{}{},
 		ips:     map[string]*rate.Limiter{},
 	}
+	if l, ok := opts.Store.(store.Leaser); ok {
+		cl, err := newCluster(s, l, opts.Cluster, opts.Registerer)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.cl = cl
+		go cl.run()
+	}
 	s.bg.Add(1)
 	go s.livenessLoop()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if s.isShutdown() {
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if s.cl != nil && !s.cl.healthy() {
+			http.Error(w, "store unreachable: this node cannot renew its leases", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
@@ -99,6 +114,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.rooms.Wait()
 		s.conns.Wait()
 		s.bg.Wait()
+		if s.cl != nil {
+			s.cl.close() // after the rooms: their last flushes need their leases
+		}
 		close(done)
 	}()
 	select {
@@ -204,10 +222,7 @@ func (s *Server) LiveRooms() int {
 
 // allowConn applies the per-IP rate of new connections.
 func (s *Server) allowConn(r *http.Request) bool {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+	ip := s.clientIP(r)
 	s.ipMu.Lock()
 	defer s.ipMu.Unlock()
 	l := s.ips[ip]
@@ -249,5 +264,8 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	s.conns.Add(1)
 	s.mu.Unlock()
 	defer s.conns.Done()
+	if s.cl != nil && s.cl.route(w, r, name) {
+		return // another node owns the room
+	}
 	s.handleConn(w, r, name)
 }

@@ -55,6 +55,12 @@ type Batch struct {
 	Records  []Record  // consecutive seqs
 	Tokens   []Token   // inserted or replaced (revocation)
 	Snapshot *Snapshot // replaces the room's snapshot
+	// Fence, when not 0, is the lease epoch (see Leaser) the writer holds
+	// the room under. A store that implements Leaser writes the batch only
+	// if it is still the room's current, unexpired lease epoch, checked in
+	// the batch's own transaction, and fails it with ErrFenced otherwise.
+	// Stores without leases (one node) ignore it.
+	Fence uint64
 }
 
 // Room is what waking a room needs.

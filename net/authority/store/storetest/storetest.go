@@ -110,6 +110,22 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("rooms = %d, want 20", n)
 		}
 	})
+	t.Run("BatchIsAtomic", func(t *testing.T) {
+		s := open(t)
+		defer s.Close()
+		meta := store.Meta{Room: "b", Epoch: "e"}
+		// The second record repeats seq 1: the whole batch, meta included,
+		// must fail and leave nothing behind.
+		if err := s.Write(ctx, store.Batch{Room: "b", Meta: &meta, Records: []store.Record{rec(1), rec(1)}}); err == nil {
+			t.Fatal("a batch with a duplicate seq was written")
+		}
+		if _, err := s.Load(ctx, "b", 10); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a failed batch left its room behind: %v", err)
+		}
+		if _, err := s.SeqOf(ctx, "b", "c-1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a failed batch left a record behind: %v", err)
+		}
+	})
 	t.Run("WriteAfterClose", func(t *testing.T) {
 		s := open(t)
 		s.Close()
