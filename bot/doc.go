@@ -13,7 +13,13 @@
 //     what they observed: the load generator behind bench/load.
 //   - [Pipe] is a JSON-lines bridge on stdin and stdout, so that a program
 //     in any language can be a bot (docs/BOTS.md is its contract).
-//   - [Export] writes a room's canvas as plain or ANSI text.
+//   - [Export] writes a room's canvas as plain or ANSI text, or as an SVG
+//     or PNG picture (drawn by ui/picture).
+//   - [History] reads a room's whole log over HTTP (GET /r/ROOM/history,
+//     without joining) and [Play] turns it into terminal frames, which
+//     [CastWriter] writes as an asciicast v2 file: `tcanvas replay`. It is
+//     the one HTTP client outside net/session: a read-only download, with
+//     no session to hold.
 //
 // Every bot is a function taking a context, a [Config] (which room, as
 // whom) and an [IO] (where it reads and writes), so tests run them against

@@ -1,58 +1,102 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
 // Export formats.
 const (
 	FormatText = "txt"  // plain text, styles dropped
 	FormatANSI = "ansi" // text with SGR colour and attribute sequences
+	FormatSVG  = "svg"  // an SVG image: text in a monospace font, with colours
+	FormatPNG  = "png"  // a PNG image, drawn with the Go Mono fonts
 )
 
-// Render renders region of c in format ("" is FormatText). A nil region
-// means the bounding box of the drawn cells; the region used is returned.
-// An empty canvas renders as "". Text that is not empty ends with a
-// newline, as a text file does.
+// Render renders region of c in a text format ("" is FormatText; PNG is
+// binary: see Encode). A nil region means the bounding box of the drawn
+// cells; the region used is returned. An empty canvas renders as "". Text
+// that is not empty ends with a newline, as a text file does.
 func Render(c *model.Canvas, format string, region *model.Rect) (string, model.Rect, error) {
-	render := model.RenderText
-	switch format {
-	case "", FormatText:
-	case FormatANSI:
-		render = model.RenderANSI
-	default:
-		return "", model.Rect{}, fmt.Errorf("%w: format %q: want %s or %s", ErrUsage, format, FormatText, FormatANSI)
+	if format == FormatPNG {
+		return "", model.Rect{}, fmt.Errorf("%w: format png is binary: want %s, %s or %s", ErrUsage, FormatText, FormatANSI, FormatSVG)
 	}
+	var b bytes.Buffer
+	r, err := Encode(&b, c, format, region, picture.Options{})
+	return b.String(), r, err
+}
+
+// CheckFormat reports whether Encode knows format.
+func CheckFormat(format string) error {
+	switch format {
+	case "", FormatText, FormatANSI, FormatSVG, FormatPNG:
+		return nil
+	}
+	return fmt.Errorf("%w: format %q: want %s, %s, %s or %s", ErrUsage, format, FormatText, FormatANSI, FormatSVG, FormatPNG)
+}
+
+// Encode writes region of c in format to w, like Render, in any format;
+// pic sets the size and colours of the images. A picture of an empty
+// canvas is an error (there is no bounding box): pass a region.
+func Encode(w io.Writer, c *model.Canvas, format string, region *model.Rect, pic picture.Options) (model.Rect, error) {
+	if err := CheckFormat(format); err != nil {
+		return model.Rect{}, err
+	}
+	render := model.RenderText
+	if format == FormatANSI {
+		render = model.RenderANSI
+	}
+	image := format == FormatSVG || format == FormatPNG
 	var r model.Rect
 	if region != nil {
 		r = *region
 		if r.Empty() {
-			return "", r, fmt.Errorf("%w: region %dx%d has no area", ErrUsage, r.W, r.H)
+			return r, fmt.Errorf("%w: region %dx%d has no area", ErrUsage, r.W, r.H)
 		}
 		// Region allocates the whole area; a typo must not ask for
 		// gigabytes.
 		if r.Area() > maxExportArea {
-			return "", r, fmt.Errorf("%w: region of %d cells is over the %d an export may hold", ErrUsage, r.Area(), maxExportArea)
+			return r, fmt.Errorf("%w: region of %d cells is over the %d an export may hold", ErrUsage, r.Area(), maxExportArea)
 		}
 	} else {
 		b, ok := c.Bounds()
 		if !ok {
-			return "", model.Rect{}, nil
+			if image {
+				return model.Rect{}, fmt.Errorf("%w: nothing is drawn: pass a region for an empty picture", ErrUsage)
+			}
+			return model.Rect{}, nil
 		}
 		r = b
 		if r.Area() > maxExportArea {
-			return "", r, fmt.Errorf("%w: the drawing spans %dx%d cells, over the %d an export may hold: pass a region", ErrUsage, r.W, r.H, maxExportArea)
+			return r, fmt.Errorf("%w: the drawing spans %dx%d cells, over the %d an export may hold: pass a region", ErrUsage, r.W, r.H, maxExportArea)
 		}
+	}
+	if image {
+		// Measured first, so a picture too large is a usage error before
+		// any work.
+		if _, err := picture.Measure(r, pic); err != nil {
+			if errors.Is(err, picture.ErrTooLarge) {
+				err = fmt.Errorf("%w: %w: pass a smaller region or --font-size", ErrUsage, err)
+			}
+			return r, err
+		}
+		if format == FormatSVG {
+			return r, picture.SVG(w, c, r, pic)
+		}
+		return r, picture.PNG(w, c, r, pic)
 	}
 	s := render(c, r)
 	if s != "" {
 		s += "\n"
 	}
-	return s, r, nil
+	_, err := io.WriteString(w, s)
+	return r, err
 }
 
 // maxExportArea bounds the cells one export reads (and allocates).
@@ -60,8 +104,9 @@ const maxExportArea = 64 << 20
 
 // ExportOptions configures Export.
 type ExportOptions struct {
-	Format string      // FormatText (default) or FormatANSI
-	Region *model.Rect // nil: the bounding box of the drawn cells
+	Format  string      // FormatText (default), FormatANSI, FormatSVG or FormatPNG
+	Region  *model.Rect // nil: the bounding box of the drawn cells
+	Picture picture.Options
 }
 
 // Export joins the room (as a bot named "export" unless cfg says
@@ -72,7 +117,7 @@ type ExportOptions struct {
 // creates it, with export as its owner (the token is written to out.Err).
 func Export(ctx context.Context, cfg Config, opts ExportOptions, out IO) error {
 	out = out.withDefaults()
-	if _, _, err := Render(model.NewCanvas(), opts.Format, nil); err != nil {
+	if err := CheckFormat(opts.Format); err != nil {
 		return err // a bad format fails before joining
 	}
 	// A reader that leaves at once has no use for the presence mesh, and
@@ -86,10 +131,11 @@ func Export(ctx context.Context, cfg Config, opts ExportOptions, out IO) error {
 	if in := s.Info(); in.Token != "" {
 		fmt.Fprintf(out.Err, "export: room %s did not exist; it now does, and its owner token (shown once) is %s\n", in.Room, in.Token)
 	}
-	text, _, err := Render(s.Confirmed(), opts.Format, opts.Region)
-	if err != nil {
+	// Encoded in memory first, so that a failure leaves out.Out untouched.
+	var b bytes.Buffer
+	if _, err := Encode(&b, s.Confirmed(), opts.Format, opts.Region, opts.Picture); err != nil {
 		return err
 	}
-	_, err = io.WriteString(out.Out, text)
+	_, err = out.Out.Write(b.Bytes())
 	return err
 }

@@ -3,12 +3,15 @@ package bot_test
 import (
 	"bytes"
 	"errors"
+	"image/png"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/tcanvas/tcanvas/bot"
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
+	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
 func TestExport(t *testing.T) {
@@ -40,8 +43,8 @@ func TestExport(t *testing.T) {
 			t.Errorf("export %+v: %q, want %q", tt.opts, out.String(), tt.want)
 		}
 	}
-	if err := bot.Export(ctx, config(a.link("ex"), ""), bot.ExportOptions{Format: "png"}, bot.IO{}); !errors.Is(err, bot.ErrUsage) {
-		t.Fatalf("format png: %v", err)
+	if err := bot.Export(ctx, config(a.link("ex"), ""), bot.ExportOptions{Format: "gif"}, bot.IO{}); !errors.Is(err, bot.ErrUsage) {
+		t.Fatalf("format gif: %v", err)
 	}
 	// An empty room exports as nothing at all.
 	var out, log bytes.Buffer
@@ -50,6 +53,43 @@ func TestExport(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "owner token") {
 		t.Fatalf("export that created a room did not hand over the owner token: %q", log.String())
+	}
+}
+
+// TestExportPictures: svg and png of a room, whole or a region; a picture
+// of nothing is refused, and so is png through Render (it is binary).
+func TestExportPictures(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	obs := observe(t, ctx, a.link("pic"))
+	obs.s.Commit([]model.Op{{Kind: model.OpText, X: 3, Y: 2, Text: "top", FG: model.Indexed(1)}})
+	if err := obs.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var svg bytes.Buffer
+	if err := bot.Export(ctx, config(a.link("pic"), ""), bot.ExportOptions{Format: bot.FormatSVG}, bot.IO{Out: &svg}); err != nil {
+		t.Fatal(err)
+	}
+	if s := svg.String(); !strings.Contains(s, ">top</text>") || !strings.Contains(s, `fill="#800000"`) || !strings.Contains(s, `width="50" height="40"`) {
+		t.Fatalf("svg of a 3x1 drawing:\n%s", s)
+	}
+	var pngBuf bytes.Buffer
+	region := &model.Rect{X: 0, Y: 0, W: 8, H: 4}
+	if err := bot.Export(ctx, config(a.link("pic"), ""), bot.ExportOptions{Format: bot.FormatPNG, Region: region}, bot.IO{Out: &pngBuf}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&pngBuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 8*10+20 || b.Dy() != 4*20+20 {
+		t.Fatalf("png of an 8x4 region is %v", b)
+	}
+	if _, _, err := bot.Render(model.NewCanvas(), bot.FormatPNG, region); !errors.Is(err, bot.ErrUsage) {
+		t.Fatalf("Render png: %v", err)
+	}
+	if _, err := bot.Encode(io.Discard, model.NewCanvas(), bot.FormatPNG, nil, picture.Options{}); !errors.Is(err, bot.ErrUsage) {
+		t.Fatalf("png of an empty canvas: %v", err)
 	}
 }
 

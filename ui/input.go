@@ -129,6 +129,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, km.Quit):
 		return m.quit()
+	case key.Matches(k, km.Save):
+		return m.save()
 	case key.Matches(k, km.Help):
 		m.showHelp, m.helpTop = true, 0
 	case key.Matches(k, km.Cancel):

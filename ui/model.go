@@ -235,6 +235,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 		return nil
+	case savedMsg:
+		m.saved(msg)
+		return nil
 	case tea.ColorProfileMsg:
 		m.profile = msg.Profile
 		return nil

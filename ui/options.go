@@ -24,6 +24,11 @@ type Options struct {
 	ASCII bool
 	// Invisible starts in invisible mode; NoFollow refuses followers.
 	Invisible, NoFollow bool
+	// SaveDir is where ctrl+s writes its PNG and TXT files; default the
+	// current directory. NoSave turns the key off (the SSH front door: the
+	// files would land on the server).
+	SaveDir string
+	NoSave  bool
 	// Now is the clock for fading peers, notices and countdowns. Default
 	// time.Now; tests pin it so that screens do not depend on timing.
 	Now func() time.Time

@@ -12,18 +12,20 @@ import (
 
 	"github.com/tcanvas/tcanvas/bot"
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "txt or ansi (default: ansi when -o ends in .ans or .ansi, else txt)")
+	format := fs.String("format", "", "txt, ansi, svg or png (default: from the -o file's extension, .ans/.ansi, .svg or .png; else txt)")
 	region := fs.String("region", "", "x,y,w,h to export (default: the bounding box of the drawn cells)")
 	outFile := fs.String("o", "", "write to this file instead of standard output")
 	name := fs.String("name", "export", "display name while joined")
 	token := fs.String("token", "", "invite token (overrides the link's ?token=)")
+	fontSize := fs.Float64("font-size", 16, "svg and png: text size in pixels (16 makes a cell 10x20)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tcanvas export ROOM_URL [flags]\n\nWrite a room's canvas as plain or ANSI text. Joins the room briefly as a bot.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: tcanvas export ROOM_URL [flags]\n\nWrite a room's canvas as plain or ANSI text, or as an SVG or PNG picture. Joins the room briefly as a bot.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -34,11 +36,18 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return fmt.Errorf("export: want one ROOM_URL, got %d arguments", len(pos))
 	}
-	opts := bot.ExportOptions{Format: *format}
+	opts := bot.ExportOptions{Format: *format, Picture: picture.Options{FontSize: *fontSize}}
+	if *fontSize <= 0 || *fontSize > 256 {
+		return fmt.Errorf("export: --font-size %g: want more than 0 and at most 256", *fontSize)
+	}
 	if opts.Format == "" {
 		switch strings.ToLower(filepath.Ext(*outFile)) {
 		case ".ans", ".ansi":
 			opts.Format = bot.FormatANSI
+		case ".svg":
+			opts.Format = bot.FormatSVG
+		case ".png":
+			opts.Format = bot.FormatPNG
 		default:
 			opts.Format = bot.FormatText
 		}

@@ -36,7 +36,8 @@ Usage:
   tcanvas join ROOM_URL [flags]   open the canvas of any room
   tcanvas serve [flags]           run the authority server
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
-  tcanvas export ROOM_URL ...     write a room's canvas as text or ANSI
+  tcanvas export ROOM_URL ...     write a room's canvas as text, ANSI, SVG or PNG
+  tcanvas replay ROOM_URL ...     play a room's history back, or write it as an asciicast
   tcanvas version                 print the version
 
 Run 'tcanvas COMMAND -h' for a command's flags.
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return botCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tcanvas", versionString())
 		return nil

@@ -33,6 +33,7 @@ type serveConfig struct {
 	meshMax  int
 	connRate float64
 	cluster  clusterConfig // with --store postgres://…
+	ssh      sshConfig     // --ssh: the SSH front door
 }
 
 // listFlag is a repeatable string flag.
@@ -54,6 +55,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
 	cfg.cluster.flags(fs)
+	cfg.ssh.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,13 +184,20 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "cluster node %s, advertised as %s, lease TTL %s, %s to other nodes' rooms\n",
 			n.NodeID, n.Advertise, n.LeaseTTL, cfg.cluster.route)
 	}
+	stopSSH, err := cfg.ssh.start(e, cfg.data, stdout)
+	if err != nil {
+		e.stop()
+		return err
+	}
 	select {
 	case err := <-e.errc:
 		e.errc <- err
+		stopSSH()
 		e.stop()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	e.log.Info("shutting down")
-	return e.stop()
+	// The SSH door first, so its participants' last commits still land.
+	return errors.Join(stopSSH(), e.stop())
 }

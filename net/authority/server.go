@@ -92,6 +92,7 @@ func New(opts Options) (*Server, error) {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	}
 	s.mux.HandleFunc("GET /r/{room}", s.serveRoom)
+	s.mux.HandleFunc("GET /r/{room}/history", s.serveHistory)
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "tcanvas authority. Rooms live at /r/ROOM: open one with `tcanvas join http://"+r.Host+"/r/ROOM`.")
 	})

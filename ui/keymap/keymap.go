@@ -37,7 +37,7 @@ type KeyMap struct {
 	Peers, NextPeer, PrevPeer, Follow, Invisible, NoFollow key.Binding
 
 	// Application.
-	Help, Quit key.Binding
+	Save, Help, Quit key.Binding
 }
 
 func b(help, desc string, keys ...string) key.Binding {
@@ -100,6 +100,7 @@ func Default() KeyMap {
 		Invisible: b("I", "invisible mode", "I"),
 		NoFollow:  b("ctrl+f", "refuse followers", "ctrl+f"),
 
+		Save: b("ctrl+s", "save PNG + TXT here", "ctrl+s"),
 		Help: b("?", "this help", "?"),
 		Quit: b("q ctrl+c", "quit", "q", "ctrl+c"),
 	}
@@ -142,7 +143,7 @@ func (k KeyMap) Groups() []Group {
 		}},
 		{"Style", []key.Binding{k.Brush, k.Palette, both(k.FGPrev, k.FGNext, "foreground −/+"), both(k.BGPrev, k.BGNext, "background −/+"), k.ASCII}},
 		{"Edit", []key.Binding{k.Copy, k.Cut, k.Delete, k.Move, k.Paste, k.Undo, k.Redo}},
-		{"Peers", []key.Binding{k.Peers, both(k.NextPeer, k.PrevPeer, "jump to next/prev."), k.Follow, k.Invisible, k.NoFollow, k.Help, k.Quit}},
+		{"Peers", []key.Binding{k.Peers, both(k.NextPeer, k.PrevPeer, "jump to next/prev."), k.Follow, k.Invisible, k.NoFollow, k.Save, k.Help, k.Quit}},
 		{"Mouse", Mouse},
 	}
 }
@@ -210,4 +211,7 @@ const notes = `
 - **History.** Undo and redo only revert your own commits, and only cells that still hold what you
   drew: someone else's work on top is left alone.
 - **Viewers** see "READ-ONLY" in the status bar; drawing keys say so and do nothing.
+- **Save** (` + "`ctrl+s`" + `) writes the selection, or else the whole drawing, to
+  ` + "`tcanvas-ROOM-TIME.png`" + ` and ` + "`.txt`" + ` in the current directory (viewers too). Over SSH it is
+  off: the files would land on the server; use ` + "`tcanvas export`" + ` instead.
 `
