@@ -300,10 +300,18 @@ func TestCursorsKeepMovingUnderLoss(t *testing.T) {
 		time.Sleep(time.Second / 60)
 	}
 	waitFor(t, "the tail of the stream", func() bool { return len(h.got(1, 2)) > sent/2 })
+	time.Sleep(500 * time.Millisecond) // anything still retransmitting would arrive by now
 	mu.Lock()
 	defer mu.Unlock()
 	if dropped == 0 {
 		t.Fatal("the loss filter dropped nothing: the test proved nothing")
+	}
+	// The channel must be lossy: with 10% loss, all 120 arriving means
+	// SCTP retransmitted them (P < 1e-5 otherwise), i.e. the channel is
+	// not MaxRetransmits=0 (pion/datachannel < 1.6.4 ignored it for
+	// negotiated channels).
+	if n := len(h.got(1, 2)); n >= sent {
+		t.Fatalf("all %d packets arrived through 10%% loss: the presence channel retransmits", n)
 	}
 	t.Logf("%d of %d cursor packets arrived; the network dropped %d packets", len(h.got(1, 2)), sent, dropped)
 }

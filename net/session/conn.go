@@ -56,7 +56,9 @@ func connErr(err error, lastErr *wire.Error) error {
 // connect dials, says hello, and syncs. On return the session is Online
 // and the connection is ready for serve.
 func (s *Session) connect(ctx context.Context) (*websocket.Conn, error) {
-	ws, _, err := websocket.Dial(ctx, s.link.WebSocketURL(), &websocket.DialOptions{HTTPClient: s.opts.HTTPClient})
+	dctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	ws, _, err := websocket.Dial(dctx, s.link.WebSocketURL(), &websocket.DialOptions{HTTPClient: s.opts.HTTPClient})
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", s.link.WebSocketURL(), err)
 	}
@@ -76,15 +78,25 @@ func (s *Session) hello(ctx context.Context, ws *websocket.Conn) error {
 		h.Token = s.token // the owner token we were given beats a tokenless link
 	}
 	s.mu.Unlock()
-	if err := writeJSON(ctx, ws, h); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	err := writeJSON(wctx, ws, h)
+	cancel()
+	if err != nil {
 		return err
 	}
 	var welcome wire.Welcome
 	var fresh *model.Canvas // snapshot being received
 	var lastErr *wire.Error
 	for {
-		typ, b, err := ws.Read(ctx)
+		// A timed-out read closes the connection, which is what we want
+		// here: a server that goes silent mid-sync is as good as gone.
+		rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+		typ, b, err := ws.Read(rctx)
+		cancel()
 		if err != nil {
+			if ctx.Err() == nil && rctx.Err() != nil {
+				return fmt.Errorf("no answer from the authority within %s", s.opts.ConnectTimeout)
+			}
 			return connErr(err, lastErr)
 		}
 		if typ != websocket.MessageText {

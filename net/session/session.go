@@ -44,6 +44,10 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the jittered exponential wait between
 	// reconnection attempts. Default 100ms and 5s.
 	MinBackoff, MaxBackoff time.Duration
+	// ConnectTimeout bounds each silence while connecting: the dial, and
+	// each wait for a frame until the sync is done (a silence, not the
+	// total, so a big snapshot can take as long as it streams). Default 10s.
+	ConnectTimeout time.Duration
 	// PingInterval and PingTimeout detect a dead link: one ping every
 	// interval, the link is dropped when a pong takes longer than the
 	// timeout. Default 5s and 5s, so a dead link is noticed within 10s.
@@ -78,6 +82,7 @@ func (o Options) withDefaults() Options {
 	}
 	set(&o.MinBackoff, 100*time.Millisecond)
 	set(&o.MaxBackoff, 5*time.Second)
+	set(&o.ConnectTimeout, 10*time.Second)
 	set(&o.PingInterval, 5*time.Second)
 	set(&o.PingTimeout, 5*time.Second)
 	if o.EventBuffer <= 0 {

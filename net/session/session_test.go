@@ -627,3 +627,33 @@ func TestCommitOverFrameLimitRefusedLocally(t *testing.T) {
 		t.Fatalf("after the refusal: %v, %s", err, s.Link().State)
 	}
 }
+
+func TestDialIntoSilenceTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() { // accepts and never answers: a stuck server
+		defer close(done)
+		var held []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	ctx := testCtx(t)
+	_, err = session.Dial(ctx, "http://"+ln.Addr().String()+"/r/x", session.Options{Name: "x", ConnectTimeout: 300 * time.Millisecond})
+	if err == nil {
+		t.Fatal("dial into a silent server succeeded")
+	}
+	ln.Close()
+	<-done
+}
