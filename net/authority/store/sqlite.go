@@ -9,14 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
-
-// maxGroup bounds how many batches share one transaction, so one fsync's
-// wait never grows without bound under load.
-const maxGroup = 256
 
 const schema = `
 CREATE TABLE IF NOT EXISTS rooms (
@@ -62,15 +57,7 @@ CREATE TABLE IF NOT EXISTS tokens (
 type SQLite struct {
 	w, r   *sql.DB
 	stmts  map[string]*sql.Stmt // prepared once on w: modernc parses SQL text on every Exec otherwise
-	reqs   chan writeReq
-	stop   chan struct{}
-	exited chan struct{}
-	once   sync.Once
-}
-
-type writeReq struct {
-	b    Batch
-	done chan error
+	writes *GroupWriter         // one writer: SQLite has one write lock anyway
 }
 
 // OpenSQLite opens or creates the database file at path.
@@ -107,90 +94,24 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &SQLite{w: w, r: r, stmts: stmts, reqs: make(chan writeReq, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
-	go s.writer()
+	s := &SQLite{w: w, r: r, stmts: stmts}
+	s.writes = NewGroupWriter(1, s.commit)
 	return s, nil
 }
 
 // Write implements Store.
-func (s *SQLite) Write(ctx context.Context, b Batch) error {
-	req := writeReq{b: b, done: make(chan error, 1)}
-	select {
-	case s.reqs <- req:
-	case <-s.stop:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Once queued the write happens whatever ctx says; waiting for it keeps
-	// the caller's view of what is durable true.
-	select {
-	case err := <-req.done:
-		return err
-	case <-s.exited:
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return ErrClosed // queued after the writer's last drain: not written
-		}
-	}
-}
+func (s *SQLite) Write(ctx context.Context, b Batch) error { return s.writes.Write(ctx, b) }
 
-func (s *SQLite) writer() {
-	defer close(s.exited)
-	group := make([]writeReq, 0, maxGroup)
-	for {
-		select {
-		case req := <-s.reqs:
-			group = append(group[:0], req)
-		drain:
-			for len(group) < maxGroup {
-				select {
-				case req := <-s.reqs:
-					group = append(group, req)
-				default:
-					break drain
-				}
-			}
-			s.commitGroup(group)
-			// The batches reference their rooms' state; a hibernated room
-			// must not stay reachable through this reused slice.
-			clear(group)
-		case <-s.stop:
-			// Finish what was queued before Close so no caller waits forever.
-			for {
-				select {
-				case req := <-s.reqs:
-					s.commitGroup([]writeReq{req})
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// commitGroup writes the group in one transaction. If that fails, each
-// batch is retried alone so one bad batch cannot fail its neighbours.
-func (s *SQLite) commitGroup(group []writeReq) {
-	err := s.tx(func(tx *sql.Tx) error {
-		for _, req := range group {
-			if err := s.writeBatch(tx, req.b); err != nil {
+// commit writes a group of batches in one transaction.
+func (s *SQLite) commit(bs []Batch) error {
+	return s.tx(func(tx *sql.Tx) error {
+		for _, b := range bs {
+			if err := s.writeBatch(tx, b); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err == nil || len(group) == 1 {
-		for _, req := range group {
-			req.done <- err
-		}
-		return
-	}
-	for _, req := range group {
-		req.done <- s.tx(func(tx *sql.Tx) error { return s.writeBatch(tx, req.b) })
-	}
 }
 
 func (s *SQLite) tx(fn func(*sql.Tx) error) error {
@@ -383,8 +304,7 @@ func (s *SQLite) Rooms(ctx context.Context) (int, error) {
 
 // Close implements Store.
 func (s *SQLite) Close() error {
-	s.once.Do(func() { close(s.stop) })
-	<-s.exited
+	s.writes.Close()
 	for _, st := range s.stmts {
 		st.Close()
 	}

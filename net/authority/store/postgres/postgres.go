@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/tcanvas/tcanvas/net/authority/store"
 )
-
-// maxGroup bounds how many batches share one transaction.
-const maxGroup = 256
 
 // fencedCode is the SQLSTATE tcanvas_fence raises.
 const fencedCode = "TCF01"
@@ -98,24 +94,15 @@ type Options struct {
 
 // Store is the Postgres backend. It is safe for concurrent use.
 type Store struct {
-	pool    *pgxpool.Pool
-	opts    Options
-	reqs    chan writeReq
-	stop    chan struct{}
-	writers sync.WaitGroup
-	exited  chan struct{}
-	once    sync.Once
+	pool   *pgxpool.Pool
+	opts   Options
+	writes *store.GroupWriter // Options.Writers transactions in flight at once
 }
 
 var (
 	_ store.Store  = (*Store)(nil)
 	_ store.Leaser = (*Store)(nil)
 )
-
-type writeReq struct {
-	b    store.Batch
-	done chan error
-}
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value string; a search_path parameter picks the schema) and creates
@@ -141,19 +128,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Store{pool: pool, opts: opts, reqs: make(chan writeReq, maxGroup), stop: make(chan struct{}), exited: make(chan struct{})}
+	s := &Store{pool: pool, opts: opts}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	for range opts.Writers {
-		s.writers.Add(1)
-		go s.writer()
-	}
-	go func() {
-		s.writers.Wait()
-		close(s.exited)
-	}()
+	s.writes = store.NewGroupWriter(opts.Writers, s.send)
 	return s, nil
 }
 
@@ -203,81 +183,7 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 }
 
 // Write implements store.Store.
-func (s *Store) Write(ctx context.Context, b store.Batch) error {
-	req := writeReq{b: b, done: make(chan error, 1)}
-	select {
-	case <-s.stop:
-		return store.ErrClosed
-	default:
-	}
-	select {
-	case s.reqs <- req:
-	case <-s.stop:
-		return store.ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Once queued the write happens whatever ctx says (Options.Timeout
-	// bounds it); waiting keeps the caller's view of what is durable true.
-	select {
-	case err := <-req.done:
-		return err
-	case <-s.exited:
-		select {
-		case err := <-req.done:
-			return err
-		default:
-			return store.ErrClosed
-		}
-	}
-}
-
-func (s *Store) writer() {
-	defer s.writers.Done()
-	group := make([]writeReq, 0, maxGroup)
-	for {
-		select {
-		case req := <-s.reqs:
-			group = append(group[:0], req)
-		drain:
-			for len(group) < maxGroup {
-				select {
-				case req := <-s.reqs:
-					group = append(group, req)
-				default:
-					break drain
-				}
-			}
-			s.commitGroup(group)
-			clear(group) // do not keep hibernated rooms' batches reachable
-		case <-s.stop:
-			for {
-				select {
-				case req := <-s.reqs:
-					s.commitGroup([]writeReq{req})
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// commitGroup writes the group in one transaction; if that fails, each
-// batch is retried alone so one bad (or fenced) batch cannot fail its
-// neighbours.
-func (s *Store) commitGroup(group []writeReq) {
-	err := s.send(group)
-	if err == nil || len(group) == 1 {
-		for _, req := range group {
-			req.done <- err
-		}
-		return
-	}
-	for _, req := range group {
-		req.done <- s.send([]writeReq{req})
-	}
-}
+func (s *Store) Write(ctx context.Context, b store.Batch) error { return s.writes.Write(ctx, b) }
 
 const (
 	sqlFence = `SELECT tcanvas_fence($1, $2)`
@@ -293,10 +199,9 @@ const (
 
 // send writes batches in one pipelined implicit transaction: one round
 // trip, all or nothing.
-func (s *Store) send(group []writeReq) error {
+func (s *Store) send(group []store.Batch) error {
 	var pb pgx.Batch
-	for _, req := range group {
-		b := req.b
+	for _, b := range group {
 		if b.Fence != 0 {
 			pb.Queue(sqlFence, b.Room, int64(b.Fence))
 		}
@@ -328,7 +233,7 @@ func (s *Store) send(group []writeReq) error {
 		return fmt.Errorf("store write: %s: %w", pe.Message, store.ErrFenced)
 	}
 	if len(group) == 1 {
-		return fmt.Errorf("store write: room %s: %w", group[0].b.Room, err)
+		return fmt.Errorf("store write: room %s: %w", group[0].Room, err)
 	}
 	return fmt.Errorf("store write: %w", err)
 }
@@ -489,8 +394,7 @@ func (s *Store) Rooms(ctx context.Context) (int, error) {
 
 // Close implements store.Store.
 func (s *Store) Close() error {
-	s.once.Do(func() { close(s.stop) })
-	<-s.exited
+	s.writes.Close()
 	s.pool.Close()
 	return nil
 }
