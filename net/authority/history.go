@@ -171,22 +171,13 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 		}
 		from = v
 	}
-	if !s.allowConn(r) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
-		return
-	}
 	// Counted like a connection, so that Shutdown waits for the stream,
 	// which ends as soon as Shutdown starts.
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
-		http.Error(w, "authority shutting down; retry", http.StatusServiceUnavailable)
+	done, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
-	s.conns.Add(1)
-	s.mu.Unlock()
-	defer s.conns.Done()
+	defer done()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)

@@ -239,6 +239,28 @@ func (s *Server) allowConn(r *http.Request) bool {
 	return l.Allow()
 }
 
+// admit applies the per-IP connection rate and counts a long-lived
+// request (a WebSocket or a history stream) as a connection that Shutdown
+// waits for. It answers the request itself when it refuses; otherwise the
+// caller must call done when the request ends.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (done func(), ok bool) {
+	if !s.allowConn(r) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
+		return nil, false
+	}
+	// Counting under the lock that Shutdown takes means no request starts
+	// after Shutdown began waiting.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		http.Error(w, "authority shutting down; retry", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	s.conns.Add(1)
+	return s.conns.Done, true
+}
+
 func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("room")
 	if err := wire.CheckRoom(name); err != nil {
@@ -249,22 +271,11 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "tcanvas room %q. Join it with:\n\n  tcanvas join http://%s/r/%s\n", name, r.Host, name)
 		return
 	}
-	if !s.allowConn(r) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
+	done, ok := s.admit(w, r)
+	if !ok {
 		return
 	}
-	// Counting the handler under the lock that Shutdown takes means no
-	// handler starts after Shutdown began waiting.
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
-		http.Error(w, "authority shutting down; retry", http.StatusServiceUnavailable)
-		return
-	}
-	s.conns.Add(1)
-	s.mu.Unlock()
-	defer s.conns.Done()
+	defer done()
 	if s.cl != nil && s.cl.route(w, r, name) {
 		return // another node owns the room
 	}
