@@ -695,13 +695,6 @@ func (p *pipe) run(ctx context.Context, h cmdHeader, b []byte) error {
 // commit sends ops as one commit. The lock is held across Commit so that
 // the forwarder, however fast the acknowledgement, finds the ID tracked.
 func (p *pipe) commit(h cmdHeader, ops []model.Op) error {
-	// A frame over the authority's limit would close the connection and
-	// end the session, so it is refused here instead.
-	if b, err := json.Marshal(wire.Commit{T: wire.TCommit, ID: p.s.ClientID() + "-18446744073709551615", Ops: ops}); err != nil {
-		return badf("invalid", "%v", err)
-	} else if len(b) > wire.MaxFrameBytes {
-		return badf("too_large", "the commit encodes in %d bytes; the limit is %d: split it", len(b), wire.MaxFrameBytes)
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id, err := p.s.Commit(ops)
@@ -723,6 +716,9 @@ func sessionErr(err error) error {
 		return badf("nothing_to_undo", "%v", err)
 	case errors.Is(err, session.ErrClosed):
 		return err // fatal: the forwarder reports why
+	case errors.Is(err, model.ErrTooLarge):
+		// session.Commit refuses a commit that would not fit in a frame.
+		return badf("too_large", "%v", err)
 	}
 	return badf("invalid", "%v", err)
 }

@@ -357,15 +357,22 @@ func (r *room) onFlushed(res flushResult) bool {
 		// first, so they get exactly the commits after their snapshot.
 		r.welcomeUpTo(rec.Seq - 1)
 		r.durable = rec.Seq
-		public, own := committedFrame(rec, res.meta[i].peer, false), committedFrame(rec, res.meta[i].peer, true)
+		// Encoded once for everyone, and once more only if the author
+		// (the one recipient who gets the commit ID) is connected.
+		public := committedFrame(rec, res.meta[i].peer, false)
+		var own []byte
 		for _, c := range r.conns {
-			if rec.Seq > c.syncSeq {
-				frame := public
-				if c.hello.Client == rec.Client {
-					frame = own
-				}
-				c.enqueue(outMsg{typ: websocket.MessageText, data: frame})
+			if rec.Seq <= c.syncSeq {
+				continue
 			}
+			frame := public
+			if c.hello.Client == rec.Client {
+				if own == nil {
+					own = committedFrame(rec, res.meta[i].peer, true)
+				}
+				frame = own
+			}
+			c.enqueue(outMsg{typ: websocket.MessageText, data: frame})
 		}
 		m.commitLat.Observe(now.Sub(res.meta[i].at).Seconds())
 	}
