@@ -79,10 +79,7 @@ func local(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer logf.Close()
-	// route is set because openStore refuses its zero value; a single
-	// node never routes anyway.
-	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info",
-		cluster: clusterConfig{route: "proxy"}}
+	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info"}
 	e, err := startServer(ctx, cfg, logf)
 	if err != nil {
 		return err
