@@ -221,6 +221,20 @@ func kindUsage(fs *flag.FlagSet, synopsis, what string) func() {
 	}
 }
 
+// parseLinkArg parses flags around exactly one positional ROOM_URL, the
+// shape of join, export and replay.
+func parseLinkArg(fs *flag.FlagSet, args []string, cmd string) (string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", fmt.Errorf("%s: want one ROOM_URL, got %d arguments", cmd, len(pos))
+	}
+	return pos[0], nil
+}
+
 // parseInterleaved parses flags wherever they are among the positional
 // arguments: the std flag package stops at the first positional one, and
 // "tcanvas bot life URL --region …" is how people type it.

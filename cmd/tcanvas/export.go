@@ -28,13 +28,9 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "Usage: tcanvas export ROOM_URL [flags]\n\nWrite a room's canvas as plain or ANSI text, or as an SVG or PNG picture. Joins the room briefly as a bot.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	link, err := parseLinkArg(fs, args, "export")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("export: want one ROOM_URL, got %d arguments", len(pos))
 	}
 	opts := bot.ExportOptions{Format: *format, Picture: picture.Options{FontSize: *fontSize}}
 	if *fontSize <= 0 || *fontSize > 256 {
@@ -61,7 +57,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// Rendered in memory first, so a failed export leaves no truncated file.
 	var buf bytes.Buffer
-	cfg := bot.Config{Link: pos[0], Name: *name, Token: *token, Color: model.ColorDefault}
+	cfg := bot.Config{Link: link, Name: *name, Token: *token, Color: model.ColorDefault}
 	if err := bot.Export(ctx, cfg, opts, bot.IO{Out: &buf, Err: stderr}); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}

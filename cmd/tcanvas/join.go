@@ -37,15 +37,10 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: tcanvas join ROOM_URL [flags]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args) // shared with bot and export
+	link, err := parseLinkArg(fs, args, "join")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("join: want one ROOM_URL, got %d arguments", len(pos))
-	}
-	link := pos[0]
 	col, err := parseColor(*colorFlag, *name)
 	if err != nil {
 		return err

@@ -29,13 +29,9 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "Usage: tcanvas replay ROOM_URL [flags]\n\nPlay a room's history back, commit by commit, in the terminal or into an\nasciicast file. Reads GET /r/ROOM/history; does not join the room.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	link, err := parseLinkArg(fs, args, "replay")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("replay: want one ROOM_URL, got %d arguments", len(pos))
 	}
 	if *speed <= 0 {
 		return fmt.Errorf("replay: --speed %g: want more than 0", *speed)
@@ -52,7 +48,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		opts.Region = &r
 	}
 	var recs []bot.Record
-	info, err := bot.History(ctx, nil, pos[0], *token, 0, func(r bot.Record) error { recs = append(recs, r); return nil })
+	info, err := bot.History(ctx, nil, link, *token, 0, func(r bot.Record) error { recs = append(recs, r); return nil })
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
