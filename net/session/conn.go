@@ -92,9 +92,12 @@ func (s *Session) hello(ctx context.Context, ws *websocket.Conn) error {
 		// here: a server that goes silent mid-sync is as good as gone.
 		rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 		typ, b, err := ws.Read(rctx)
+		// Read before cancel: afterwards rctx.Err() is never nil, and
+		// every refusal would look like silence.
+		timedOut := errors.Is(rctx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil && rctx.Err() != nil {
+			if ctx.Err() == nil && timedOut {
 				return fmt.Errorf("no answer from the authority within %s", s.opts.ConnectTimeout)
 			}
 			return connErr(err, lastErr)
