@@ -548,10 +548,14 @@ func decodeStrict(b []byte, v any) *cmdError {
 // session is returned; everything else is an error event.
 func (p *pipe) command(ctx context.Context, n int, b []byte) error {
 	var h cmdHeader
-	if err := json.Unmarshal(b, &h); err != nil {
+	err := wire.CheckJSONText(b) // else a bad byte would be drawn as U+FFFD
+	if err == nil {
+		err = json.Unmarshal(b, &h)
+	}
+	if err != nil {
 		return p.out.write(errorEvent{Event: "error", Line: n, Code: "bad_json", Reason: err.Error()})
 	}
-	err := p.run(ctx, h, b)
+	err = p.run(ctx, h, b)
 	if err == nil {
 		return nil
 	}

@@ -39,6 +39,8 @@ func TestPipeCommands(t *testing.T) {
 		`{"cmd":"rect","x":0,"y":0,"w":0,"h":1}`,
 		`{"cmd"`,
 		`{"x":1}`,
+		"{\"cmd\":\"text\",\"x\":0,\"y\":9,\"text\":\"a\xffb\"}",
+		`{"cmd":"text","x":0,"y":9,"text":"a\udc00b"}`,
 	}
 	out := &lines{t: t}
 	err := bot.Pipe(ctx, config(a.link("pipe"), "piper"), bot.PipeOptions{}, bot.IO{In: strings.NewReader(strings.Join(script, "\n")), Out: out})
@@ -50,7 +52,7 @@ func TestPipeCommands(t *testing.T) {
 		t.Fatalf("first event is not welcome: %v", out.raw)
 	}
 	wantErrors := map[float64]string{2: "bad_json", 3: "unknown_command", 4: "bad_command", 5: "invalid",
-		11: "nothing_to_undo", 16: "invalid", 17: "bad_json", 18: "bad_command"}
+		11: "nothing_to_undo", 16: "invalid", 17: "bad_json", 18: "bad_command", 19: "bad_json", 20: "bad_json"}
 	for _, e := range out.find("error") {
 		line, _ := e["line"].(float64)
 		if wantErrors[line] != e["code"] {

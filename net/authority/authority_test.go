@@ -611,6 +611,21 @@ func TestInvalidCommitRejectedWithReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	rejected(t, wire.CodeInvalid)(a.AnswerTo(ctx, "a-5"))
+	// Text that is not UTF-8, raw or as a lone surrogate escape, is refused
+	// rather than stored as U+FFFD.
+	for _, f := range []string{
+		"{\"t\":\"commit\",\"id\":\"a-6\",\"ops\":[{\"op\":\"text\",\"text\":\"a\xffb\"}]}",
+		`{"t":"commit","id":"a-7","ops":[{"op":"text","text":"a\ud800b"}]}`,
+	} {
+		if err := a.WS.Write(ctx, websocket.MessageText, []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a-6", "a-7"} {
+		if r := rejected(t, wire.CodeInvalid)(a.AnswerTo(ctx, id)); !strings.Contains(r.Reason, "UTF-8") {
+			t.Fatalf("%s refused with %q", id, r.Reason)
+		}
+	}
 	check := join(t, ctx, e.link("inv"), "check")
 	if check.Welcome.Seq != 0 || check.Canvas.Len() != 0 {
 		t.Fatal("rejected commits changed the room")

@@ -59,6 +59,9 @@ var (
 // Signal, Mint or Revoke. Ops are checked for shape here; the authority
 // checks them against its canvas limits with model.ValidateOps.
 func DecodeClient(b []byte) (any, error) {
+	if err := CheckJSONText(b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
 	var h Header
 	if err := json.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 
@@ -36,6 +37,16 @@ func TestDecodeClientTable(t *testing.T) {
 		{"unknown", `{"t":"welcome"}`, ErrUnknownType},
 		{"not json", `hello`, ErrMalformed},
 		{"array", `[1]`, ErrMalformed},
+		// encoding/json would turn these into U+FFFD and go on.
+		{"name not UTF-8", "{\"t\":\"hello\",\"v\":1,\"client\":\"a\",\"name\":\"an\xffn\"}", ErrNotUTF8},
+		{"text not UTF-8", "{\"t\":\"commit\",\"id\":\"a-1\",\"ops\":[{\"op\":\"text\",\"text\":\"\xc3(\"}]}", ErrNotUTF8},
+		{"text lone high surrogate", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"x\ud835y"}]}`, ErrNotUTF8},
+		{"text high surrogate at the end", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835`, ErrNotUTF8},
+		{"text lone low surrogate", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\uDC00"}]}`, ErrNotUTF8},
+		{"text two high surrogates", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835\ud835"}]}`, ErrNotUTF8},
+		{"text surrogate pair", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835\udc00"}]}`, nil},
+		{"text escaped backslash, then u", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\\ud800"}]}`, nil},
+		{"text U+FFFD itself", `{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ufffd�"}]}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +164,7 @@ func FuzzDecodeClient(f *testing.F) {
 	f.Add([]byte(`{"t":"hello","v":1,"client":"abc","name":"ann","color":"12"}`))
 	f.Add([]byte(`{"t":"commit","id":"a-1","ops":[{"op":"set","merge":true,"cells":[{"x":1,"y":2,"ch":"─"}]}]}`))
 	f.Add([]byte(`{"t":"undo","id":"a-2","target":1}`))
+	f.Add([]byte(`{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835\udc00 \\ud800"}]}`))
 	f.Add([]byte(`{"t":"signal","to":2,"data":{"sdp":"v=0"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := DecodeClient(b)
@@ -161,6 +173,9 @@ func FuzzDecodeClient(f *testing.F) {
 				t.Fatal("value with an error")
 			}
 			return
+		}
+		if !utf8.Valid(b) {
+			t.Fatal("accepted a frame that is not UTF-8")
 		}
 		if c, ok := v.(*Commit); ok {
 			// Whatever decodes must be safe to validate and, if valid, apply.
