@@ -881,3 +881,29 @@ func TestFrameFloodAndRoomCapAndNonOwnerMint(t *testing.T) {
 	expectClose(t, ctx, ed, wire.CloseRateLimited, wire.CodeRateLimited)
 	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "fine")))
 }
+
+// TestDotRoomNamesAre400: "." and ".." are invalid room names like any
+// other, answered 400, not a 307 to the path the mux would clean them to.
+func TestDotRoomNamesAre400(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/r/.", "/r/..", "/r/./history", "/r/../history"} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.http.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %q, want 400", path, resp.StatusCode, body)
+		}
+		if !strings.Contains(string(body), "room name") {
+			t.Errorf("GET %s: body %q does not say what is wrong", path, body)
+		}
+	}
+}

@@ -100,7 +100,17 @@ func New(opts Options) (*Server, error) {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The mux would clean /r/. and /r/.. and answer 307 to another path; a
+	// room name that is not valid is a 400, as for any other bad name.
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/r/"); ok {
+		if room, _, _ := strings.Cut(rest, "/"); room == "." || room == ".." {
+			http.Error(w, wire.CheckRoom(room).Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Shutdown stops accepting connections, makes every room durable and
 // snapshotted, closes every client with "going away" and waits for all of
