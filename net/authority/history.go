@@ -186,12 +186,21 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 	token := bearer(r)
 	v, err := s.view(ctx, name, token)
 	switch {
+	case errors.Is(err, ErrNoRoom) && !s.opts.Open:
+		// Where rooms are not open, a 404 here and a 401 for a room that
+		// exists would tell anyone without a token which rooms exist:
+		// both get the answer a room that exists would give.
+		if token != "" {
+			unauthorized(w, ErrUnknownToken.Error())
+		} else {
+			unauthorized(w, needsToken)
+		}
+		return
 	case errors.Is(err, ErrNoRoom):
 		http.Error(w, fmt.Sprintf("no room %q", name), http.StatusNotFound)
 		return
 	case errors.Is(err, ErrUnknownToken):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tcanvas"`)
-		http.Error(w, err.Error(), http.StatusUnauthorized)
+		unauthorized(w, err.Error())
 		return
 	case errors.Is(err, ErrShuttingDown):
 		w.Header().Set("Retry-After", "1")
@@ -203,8 +212,7 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !v.open && token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tcanvas"`)
-		http.Error(w, "the room is not open: its history needs a token (Authorization: Bearer TOKEN, or ?token=)", http.StatusUnauthorized)
+		unauthorized(w, needsToken)
 		return
 	}
 	if !v.role.Valid() { // every role may read; this refuses only a corrupt one
@@ -243,4 +251,14 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 			flusher.Flush()
 		}
 	}
+}
+
+// needsToken answers a tokenless history request for a room that is not
+// open, or that does not exist on an authority whose rooms are not open:
+// the same words for both.
+const needsToken = "this room's history needs a token (Authorization: Bearer TOKEN, or ?token=)"
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="tcanvas"`)
+	http.Error(w, msg, http.StatusUnauthorized)
 }

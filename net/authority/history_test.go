@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,7 +92,8 @@ func TestHistoryStreamsEveryCommit(t *testing.T) {
 
 // TestHistoryAccess: a room that is not open needs a valid token, in the
 // header or the query; a revoked token is refused at once; an unknown room
-// is 404 and is not created by asking.
+// is not created by asking, and answers like a room that exists (404 only
+// where rooms are open).
 func TestHistoryAccess(t *testing.T) {
 	e := start(t, authority.Options{IdleTimeout: 50 * time.Millisecond})
 	ctx := ctxT(t)
@@ -144,12 +146,49 @@ func TestHistoryAccess(t *testing.T) {
 	if e.srv.LiveRooms() != 0 {
 		t.Fatal("reading the history woke the room")
 	}
-	if code, _, _ := history(t, ctx, e.link("nobody")+"/history"); code != http.StatusNotFound {
-		t.Fatalf("unknown room: %d", code)
+	// Rooms are not open here, so without a valid token a room that does
+	// not exist is answered like one that does: no existence oracle.
+	for _, hdr := range [][]string{nil, {"Authorization", "Bearer tc_nope"}} {
+		codeA, bodyA := answer(t, ctx, url, hdr...)
+		codeB, bodyB := answer(t, ctx, e.link("nobody")+"/history", hdr...)
+		if codeA != http.StatusUnauthorized || codeA != codeB || bodyA != bodyB {
+			t.Fatalf("token %v: existing room %d %q, unknown room %d %q", hdr, codeA, bodyA, codeB, bodyB)
+		}
 	}
 	if n, _ := e.store.Rooms(ctx); n != 1 {
 		t.Fatalf("%d rooms stored after asking for an unknown one", n)
 	}
+	// Where rooms are open, existence is no secret (anyone may read them):
+	// a missing room is a 404 that says so.
+	open := start(t, authority.Options{Open: true})
+	if code, body := answer(t, ctx, open.link("nobody")+"/history"); code != http.StatusNotFound || !strings.Contains(body, "no room") {
+		t.Fatalf("unknown room on an open authority: %d %q", code, body)
+	}
+	if n, _ := open.store.Rooms(ctx); n != 0 {
+		t.Fatalf("%d rooms stored after asking for an unknown one", n)
+	}
+}
+
+// answer GETs url and returns the status and the body.
+func answer(t *testing.T, ctx context.Context, url string, hdr ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // TestGrant: a front door's token lowers a role in an open room and raises
