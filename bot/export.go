@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/session"
+	"github.com/tcanvas/tcanvas/net/wire"
 	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
@@ -111,10 +113,9 @@ type ExportOptions struct {
 
 // Export joins the room (as a bot named "export" unless cfg says
 // otherwise), writes its canvas to out.Out and leaves. The canvas is the
-// room's state when the session synced; export does not draw.
-//
-// Joining is the only way in: if the room does not exist yet, this
-// creates it, with export as its owner (the token is written to out.Err).
+// room's state when the session synced; export does not draw. A room that
+// does not exist is an error wrapping session.ErrNoRoom: export never
+// creates one.
 func Export(ctx context.Context, cfg Config, opts ExportOptions, out IO) error {
 	out = out.withDefaults()
 	if err := CheckFormat(opts.Format); err != nil {
@@ -123,14 +124,19 @@ func Export(ctx context.Context, cfg Config, opts ExportOptions, out IO) error {
 	// A reader that leaves at once has no use for the presence mesh, and
 	// peers would only start pairs with it that fail when it leaves.
 	cfg.Session.NoMesh = true
+	cfg.Session.Existing = true
 	s, err := cfg.dial(ctx, "export", io.Discard)
+	if errors.Is(err, session.ErrNoRoom) {
+		room := cfg.Link
+		if l, perr := wire.ParseLink(cfg.Link); perr == nil {
+			room = l.Room + " at " + l.Base
+		}
+		return fmt.Errorf("%w: %s (export does not create rooms)", session.ErrNoRoom, room)
+	}
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if in := s.Info(); in.Token != "" {
-		fmt.Fprintf(out.Err, "export: room %s did not exist; it now does, and its owner token (shown once) is %s\n", in.Room, in.Token)
-	}
 	// Encoded in memory first, so that a failure leaves out.Out untouched.
 	var b bytes.Buffer
 	if _, err := Encode(&b, s.Confirmed(), opts.Format, opts.Region, opts.Picture); err != nil {

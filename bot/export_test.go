@@ -11,6 +11,8 @@ import (
 	"github.com/tcanvas/tcanvas/bot"
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
+	"github.com/tcanvas/tcanvas/net/session"
+	"github.com/tcanvas/tcanvas/net/wire"
 	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
@@ -46,13 +48,20 @@ func TestExport(t *testing.T) {
 	if err := bot.Export(ctx, config(a.link("ex"), ""), bot.ExportOptions{Format: "gif"}, bot.IO{}); !errors.Is(err, bot.ErrUsage) {
 		t.Fatalf("format gif: %v", err)
 	}
-	// An empty room exports as nothing at all.
-	var out, log bytes.Buffer
-	if err := bot.Export(ctx, config(a.link("empty"), ""), bot.ExportOptions{}, bot.IO{Out: &out, Err: &log}); err != nil || out.Len() != 0 {
-		t.Fatalf("empty room: %q %v", out.String(), err)
+	// A room that does not exist is an error, and export does not create
+	// it: the next joiner is the one who creates and owns it.
+	var out bytes.Buffer
+	err := bot.Export(ctx, config(a.link("empty"), ""), bot.ExportOptions{}, bot.IO{Out: &out})
+	if !errors.Is(err, session.ErrNoRoom) || !strings.Contains(err.Error(), "no such room: empty at ") || out.Len() != 0 {
+		t.Fatalf("export of a missing room: %q %v", out.String(), err)
 	}
-	if !strings.Contains(log.String(), "owner token") {
-		t.Fatalf("export that created a room did not hand over the owner token: %q", log.String())
+	creator := observe(t, ctx, a.link("empty"))
+	if in := creator.s.Info(); in.Role != wire.RoleOwner || in.Token == "" {
+		t.Fatalf("export created the room: the next joiner is %s", in.Role)
+	}
+	// An empty room exports as nothing at all.
+	if err := bot.Export(ctx, config(a.link("empty"), ""), bot.ExportOptions{}, bot.IO{Out: &out}); err != nil || out.Len() != 0 {
+		t.Fatalf("empty room: %q %v", out.String(), err)
 	}
 }
 

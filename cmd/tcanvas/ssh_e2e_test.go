@@ -90,7 +90,7 @@ func TestSSHEditorDrawsViewerWatches(t *testing.T) {
 		t.Fatalf("no host key generated in the data directory: %v", err)
 	}
 	link := srv.base + "/r/demo"
-	exportRoom(t, link) // creates the room (export is its owner): the SSH users join an existing, closed room
+	createRoom(t, link) // the SSH users join an existing, closed room
 
 	x := newTmux(t)
 	x.start("ed", 80, 24, nil, sshArgv(t, sshAddr, "edna", key, "demo")...)
@@ -182,4 +182,14 @@ func TestSSHAnonymousInOpenRoomAndBadCommands(t *testing.T) {
 	x.start("c", 80, 24, nil, sshArgv(t, sshAddr, "cy", "", "bad/name")...)
 	x.waitText("c", "usage: ssh -t HOST [ROOM] [--view]")
 	x.waitText("c", "[exited 1]")
+}
+
+// createRoom creates the room at link (owned by a pipe bot that leaves at
+// once: its input is empty), as export no longer does.
+func createRoom(t *testing.T, link string) {
+	t.Helper()
+	cmd := exec.Command(binary, "bot", "pipe", link, "--name", "host")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tcanvas bot pipe %s: %v\n%s", link, err, out)
+	}
 }

@@ -907,3 +907,37 @@ func TestDotRoomNamesAre400(t *testing.T) {
 		}
 	}
 }
+
+// TestExistingHelloNeverCreates: hello.existing on a missing room closes
+// with 4006 and stores nothing (the next plain joiner creates and owns
+// the room); on a room that exists, live or hibernated, it joins as usual.
+func TestExistingHelloNeverCreates(t *testing.T) {
+	e := start(t, authority.Options{Open: true, IdleTimeout: 50 * time.Millisecond})
+	ctx := ctxT(t)
+	existing := func(h *wire.Hello) { h.Existing = true }
+	c, err := rawclient.Dial(ctx, e.link("ghost"), wire.Hello{Client: "r", Name: "reader", Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	expectClose(t, ctx, c, wire.CloseNoRoom, wire.CodeNoRoom)
+	waitHibernated(t, e)
+	if n, _ := e.store.Rooms(ctx); n != 0 {
+		t.Fatalf("%d rooms stored after a join that must not create", n)
+	}
+	owner := join(t, ctx, e.link("ghost"), "owner")
+	if owner.Welcome.Role != wire.RoleOwner || owner.Welcome.Token == "" {
+		t.Fatalf("the first real joiner is %s: the room was created before it", owner.Welcome.Role)
+	}
+	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "hi")))
+	live := join(t, ctx, e.link("ghost"), "live", existing)
+	if live.Welcome.Role != wire.RoleEditor || live.Canvas.Len() != 2 {
+		t.Fatalf("existing join of a live room: %s, %d cells", live.Welcome.Role, live.Canvas.Len())
+	}
+	owner.Close()
+	live.Close()
+	waitHibernated(t, e)
+	if later := join(t, ctx, e.link("ghost"), "later", existing); later.Canvas.Len() != 2 {
+		t.Fatalf("existing join of a hibernated room: %d cells", later.Canvas.Len())
+	}
+}

@@ -90,6 +90,13 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 		s.closeWith(ws, code, errCode, err.Error())
 		return
 	}
+	if hello.Existing {
+		// Asked before acquire, which would prepare the room for creation.
+		if _, err := s.view(r.Context(), name, ""); errors.Is(err, ErrNoRoom) {
+			s.closeWith(ws, wire.CloseNoRoom, wire.CodeNoRoom, fmt.Sprintf("no such room %q (this join does not create one)", name))
+			return
+		}
+	}
 	rm, err := s.acquire(name)
 	if err != nil {
 		s.closeWith(ws, websocket.StatusGoingAway, wire.CodeShutdown, err.Error())

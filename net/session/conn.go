@@ -25,7 +25,7 @@ func (f fatalError) Unwrap() error { return f.err }
 // closeIsFatal tells which close codes mean "do not come back".
 func closeIsFatal(code websocket.StatusCode) bool {
 	switch code {
-	case wire.CloseHello, wire.CloseVersion, wire.CloseToken, websocket.StatusPolicyViolation, websocket.StatusMessageTooBig:
+	case wire.CloseHello, wire.CloseVersion, wire.CloseToken, wire.CloseNoRoom, websocket.StatusPolicyViolation, websocket.StatusMessageTooBig:
 		return true
 	}
 	return false
@@ -46,6 +46,9 @@ func connErr(err error, lastErr *wire.Error) error {
 		if errors.As(err, &ce) && ce.Reason != "" {
 			msg += ": " + ce.Reason
 		}
+	}
+	if code == wire.CloseNoRoom {
+		return fatalError{fmt.Errorf("%w: %s", ErrNoRoom, msg)}
 	}
 	if closeIsFatal(code) {
 		return fatalError{errors.New(msg)}
@@ -73,7 +76,7 @@ func (s *Session) connect(ctx context.Context) (*websocket.Conn, error) {
 func (s *Session) hello(ctx context.Context, ws *websocket.Conn) error {
 	s.mu.Lock()
 	h := wire.Hello{T: wire.THello, V: wire.Version, Client: s.opts.ClientID, Name: s.opts.Name,
-		Color: s.opts.Color, Bot: s.opts.Bot, Token: s.link.Token, Epoch: s.epoch, Seq: s.seq}
+		Color: s.opts.Color, Bot: s.opts.Bot, Token: s.link.Token, Epoch: s.epoch, Seq: s.seq, Existing: s.opts.Existing}
 	if s.token != "" {
 		h.Token = s.token // the owner token we were given beats a tokenless link
 	}

@@ -30,6 +30,8 @@ var (
 	ErrNothingToUndo = errors.New("nothing to undo")
 	// ErrNothingToRedo means there is no undone commit to redo.
 	ErrNothingToRedo = errors.New("nothing to redo")
+	// ErrNoRoom means Options.Existing was set and the room does not exist.
+	ErrNoRoom = errors.New("no such room")
 )
 
 // Options configures a session. Zero values mean the documented defaults.
@@ -64,6 +66,9 @@ type Options struct {
 	ICEAllow []netip.Prefix
 	// NoMesh sends all presence through the authority's relay.
 	NoMesh bool
+	// Existing joins only a room that exists: Dial of a missing one fails
+	// with ErrNoRoom instead of creating it (and owning it).
+	Existing bool
 }
 
 func (o Options) withDefaults() Options {

@@ -88,6 +88,9 @@ type Hello struct {
 	Token  string      `json:"token,omitempty"`
 	Epoch  string      `json:"epoch,omitempty"`
 	Seq    uint64      `json:"seq,omitempty"`
+	// Existing joins only a room that exists: a missing one is not
+	// created but closed with CloseNoRoom. For readers such as export.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // Peer is one roster entry. Every field is set by the authority; nothing a
@@ -215,6 +218,7 @@ const (
 	CodeUnknownPeer = "unknown_peer" // signal to a peer not in the room
 	CodeHello       = "hello"        // bad or missing hello
 	CodeToken       = "token"        // unknown or revoked token
+	CodeNoRoom      = "no_room"      // hello.existing, and the room does not exist
 	CodeVersion     = "version"      // unsupported protocol version
 	CodeSlow        = "slow"         // the client did not keep up
 	CodeInternal    = "internal"     // the authority failed; reconnect
@@ -293,4 +297,5 @@ const (
 	CloseRateLimited = 4003 // frames above the connection's rate
 	CloseRoomFull    = 4004 // the room has MaxPeers connections
 	CloseToken       = 4005 // unknown or revoked token
+	CloseNoRoom      = 4006 // hello.existing, and the room does not exist
 )
