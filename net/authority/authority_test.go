@@ -941,3 +941,39 @@ func TestExistingHelloNeverCreates(t *testing.T) {
 		t.Fatalf("existing join of a hibernated room: %d cells", later.Canvas.Len())
 	}
 }
+
+// TestPresenceBeforeWelcomeRelayedAfterIt: a cursor sent right behind the
+// hello, before the welcome (a new room's welcome waits for its creation
+// to be durable), is kept and relayed once the sender is welcomed, like the
+// requests held for the welcome.
+func TestPresenceBeforeWelcomeRelayedAfterIt(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a, err := rawclient.Dial(ctx, e.link("eager"), wire.Hello{Client: "a", Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.WS.CloseNow()
+	old := wire.Presence{Seq: 1, HasCursor: true, Cursor: model.Point{X: 1, Y: 1}}
+	latest := wire.Presence{Seq: 2, HasCursor: true, Cursor: model.Point{X: 7, Y: -2}}
+	for _, p := range []wire.Presence{old, latest} {
+		if err := a.WS.Write(ctx, websocket.MessageBinary, p.AppendBinary(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := join(t, ctx, e.link("eager"), "b")
+	f, err := b.Until(ctx, func(f rawclient.Frame) bool { return f.Bin })
+	if err != nil {
+		t.Fatalf("a's early cursor never reached b: %v", err)
+	}
+	es, err := wire.DecodeRelay(f.Raw)
+	if err != nil || len(es) != 1 || es[0].Peer != a.Welcome.You {
+		t.Fatalf("relay batch %v %v", es, err)
+	}
+	if q, err := wire.DecodePresence(es[0].Packet); err != nil || q.Cursor != latest.Cursor {
+		t.Fatalf("relayed %+v %v, want the latest early packet", q, err)
+	}
+}

@@ -70,6 +70,8 @@ type conn struct {
 	syncSeq  uint64
 	pending  *pendingWelcome
 	early    []func() // frames that arrived before the welcome went out
+	// earlyPresence is the latest presence packet that arrived before it.
+	earlyPresence []byte
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {

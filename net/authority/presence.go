@@ -16,7 +16,10 @@ const quietTicksBeforeStop = 120
 // latest matters: presence is state, not a log.
 func (r *room) presence(c *conn, pkt []byte) {
 	if !c.welcomed {
-		return // before its welcome a peer is not in anyone's roster yet
+		// Before its welcome a peer is in no one's roster: its latest
+		// packet waits for the welcome, like the requests held for it.
+		c.earlyPresence = pkt
+		return
 	}
 	r.srv.metrics.presenceIn.Inc()
 	r.latest[c.peer.ID] = pkt

@@ -517,6 +517,10 @@ func (r *room) welcome(c *conn) {
 	for _, fn := range early {
 		fn()
 	}
+	if p := c.earlyPresence; p != nil {
+		c.earlyPresence = nil
+		r.presence(c, p)
+	}
 }
 
 // maxEarly bounds the frames a connection may send before its welcome.
