@@ -16,7 +16,7 @@ import (
 // livenessLoop pings quiet connections until the server shuts down.
 func (s *Server) livenessLoop() {
 	defer s.bg.Done()
-	t := time.NewTicker(s.opts.PingIdle / 2)
+	t := time.NewTicker(pingCheckEvery(s.opts.PingIdle))
 	defer t.Stop()
 	for {
 		select {
@@ -33,6 +33,10 @@ func (s *Server) livenessLoop() {
 		}
 	}
 }
+
+// pingCheckEvery is how often quiet connections are looked for: a
+// connection silent for idle is pinged between idle and idle plus this.
+func pingCheckEvery(idle time.Duration) time.Duration { return idle / 2 }
 
 // allConns lists every connection attached to a live room.
 func (s *Server) allConns() []*conn {

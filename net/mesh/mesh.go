@@ -109,10 +109,14 @@ type peer struct {
 	timer   *time.Timer
 }
 
+// defaultConnectTimeout is Options.ConnectTimeout's default (PROTOCOL.md
+// section 10 tells other clients).
+const defaultConnectTimeout = 20 * time.Second
+
 // New starts a mesh for the connection whose peer ID is self.
 func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 	if opts.ConnectTimeout <= 0 {
-		opts.ConnectTimeout = 20 * time.Second
+		opts.ConnectTimeout = defaultConnectTimeout
 	}
 	if opts.StatsInterval <= 0 {
 		opts.StatsInterval = 2 * time.Second

@@ -2,7 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -237,4 +240,23 @@ func FuzzParseLink(f *testing.F) {
 			t.Fatalf("%q: re-parse of %q gave %+v, %v", s, l.String(), l2, err)
 		}
 	})
+}
+
+// TestAuthorIsAsDocumented: PROTOCOL.md section 3 tells client authors
+// what an author looks like; this is the code side of that sentence.
+func TestAuthorIsAsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte("16 lower-case hex digits, the first 8 bytes of SHA-256")) {
+		t.Fatal("PROTOCOL.md no longer says what an author is: update this test with it")
+	}
+	for _, c := range []string{"a", "3f9a2c1d5e8b7046", strings.Repeat("z", MaxIDLen)} {
+		a := AuthorOf(c)
+		sum := sha256.Sum256([]byte("tcanvas author\x00" + c))
+		if len(a) != 16 || strings.ToLower(a) != a || a != hex.EncodeToString(sum[:8]) {
+			t.Fatalf("AuthorOf(%q) = %q", c, a)
+		}
+	}
 }
