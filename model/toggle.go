@@ -1,0 +1,171 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Undo and redo by replay.
+//
+// Reverting a commit cell by cell (Revert) cannot undo a box line that a
+// later stroke merged with: the cell shows the junction, not what the
+// commit wrote, so the junction stays, with arms of a line that is gone.
+// Toggle instead recomputes every cell the commit's draw touched as if the
+// room's log had been drawn without it (or, for a redo, with it again):
+// the draws still in effect, in order, each applied as Apply applies it.
+// So a merged junction loses exactly the arms the undone draw gave it, a
+// line drawn twice survives the undo of either copy, and an undo never
+// resurrects another undone draw.
+//
+// Toggle does not replay the whole log. If the canvas has only ever been
+// changed by draws and by Toggle, then the canvas before commit S is what
+// the draws then in effect gave; replaying from S is exact as long as no
+// commit from S on changed whether an earlier draw is in effect. Toggle
+// walks the log back from the newest commit and moves S back past every
+// such commit's target.
+
+// LogEntry is one commit of a room's log, as Toggle needs it.
+type LogEntry struct {
+	// Target is the commit an undo or redo reverts; 0 for a draw.
+	Target uint64
+	// Ops are a draw's ops as committed (what it asked for, merges
+	// unresolved). Undo and redo entries need none.
+	Ops []Op
+	// Effect is what the commit changed.
+	Effect Effect
+}
+
+// ErrHistoryTooLong means a toggle would have to replay the log further
+// back than the caller allows.
+var ErrHistoryTooLong = errors.New("the log to replay reaches past the limit")
+
+// Toggle returns the ops of a new commit that reverts commit target: an
+// undo of a draw (or of a redo), or a redo of an undo. c is the canvas
+// after commit now; log returns commit seq for any seq from 1 to now. The
+// log is read back from now no further than floor (else
+// ErrHistoryTooLong), plus the draw at the root of target's undo chain.
+// The ops are a single plain set of the cells that change, or nil when
+// none does; applying them is deterministic, so replicas that apply the
+// commit need none of this.
+func (c *Canvas) Toggle(now, target, floor uint64, log func(seq uint64) (LogEntry, error)) ([]Op, error) {
+	if target == 0 || target > now {
+		return nil, fmt.Errorf("toggle: no commit %d (the log ends at %d)", target, now)
+	}
+	// Walk back from now, working out which commits are in effect once the
+	// new one reverts target. Targets are always older than the commits
+	// that revert them, so a commit's fate is known when the walk reaches it.
+	start := target
+	reverted := map[uint64]bool{target: true}
+	window := make([]LogEntry, 0, now-target+1) // window[i] is commit now-i
+	var active []bool                           // draws in effect, as window
+	for seq := now; seq >= start; seq-- {
+		if seq < floor || seq == 0 {
+			return nil, fmt.Errorf("%w: commit %d, limit %d", ErrHistoryTooLong, seq, floor)
+		}
+		e, err := log(seq)
+		if err != nil {
+			return nil, fmt.Errorf("toggle: commit %d: %w", seq, err)
+		}
+		inEffect := !reverted[seq]
+		if e.Target != 0 && inEffect {
+			if e.Target >= seq {
+				return nil, fmt.Errorf("toggle: commit %d reverts a later commit %d", seq, e.Target)
+			}
+			reverted[e.Target] = true
+			// It changed an earlier commit's fate: the replay must start
+			// before that commit.
+			start = min(start, e.Target)
+		}
+		window = append(window, e)
+		active = append(active, e.Target == 0 && inEffect)
+	}
+
+	// The draw whose fate changes, and so the cells that may change.
+	root, seq := window[now-target], target
+	for root.Target != 0 {
+		seq = root.Target
+		if seq >= start {
+			root = window[now-seq]
+			continue
+		}
+		e, err := log(seq)
+		if err != nil {
+			return nil, fmt.Errorf("toggle: commit %d: %w", seq, err)
+		}
+		root = e
+	}
+	cells := touched(root.Ops)
+	if len(cells) == 0 {
+		return nil, nil
+	}
+
+	// Each cell as it was before commit start: its Before in the first
+	// commit since then that changed it, else as it is now.
+	want := make(map[Point]bool, len(cells))
+	for _, p := range cells {
+		want[p] = true
+	}
+	base := make(map[Point]Cell, len(cells))
+	for i := len(window) - 1; i >= 0; i-- {
+		for _, ch := range window[i].Effect {
+			p := Point{ch.X, ch.Y}
+			if _, seen := base[p]; want[p] && !seen {
+				base[p] = ch.Before
+			}
+		}
+	}
+	scratch := NewCanvas()
+	init := make([]CellAt, len(cells))
+	for i, p := range cells {
+		b, ok := base[p]
+		if !ok {
+			b = c.Get(p.X, p.Y)
+		}
+		init[i] = CellAt{p.X, p.Y, b}
+	}
+	scratch.Apply([]Op{{Kind: OpSet, Cells: init}})
+	// Replay, oldest first, the draws in effect. Only the cells of the
+	// root are read back; whatever the draws write elsewhere is scratch.
+	for i := len(window) - 1; i >= 0; i-- {
+		if active[i] {
+			scratch.Apply(window[i].Ops)
+		}
+	}
+	var out []CellAt
+	for _, p := range cells {
+		if v := scratch.Get(p.X, p.Y); v != c.Get(p.X, p.Y) {
+			out = append(out, CellAt{p.X, p.Y, v})
+		}
+	}
+	if out == nil {
+		return nil, nil
+	}
+	return []Op{{Kind: OpSet, Cells: out}}, nil
+}
+
+// touched lists the cells ops write, erasures included, in order of first
+// touch. It asks Apply rather than repeating its geometry: the same ops
+// with every erasure turned into a mark change every cell they write on
+// an empty canvas.
+func touched(ops []Op) []Point {
+	marked := make([]Op, len(ops))
+	for i, o := range ops {
+		switch {
+		case o.Kind == OpSet:
+			cs := make([]CellAt, len(o.Cells))
+			for j, ca := range o.Cells {
+				cs[j] = CellAt{ca.X, ca.Y, Cell{Ch: '#'}}
+			}
+			o.Cells, o.Merge = cs, false
+		case o.Kind == OpRect && o.Ch == 0:
+			o.Ch = '#'
+		}
+		marked[i] = o
+	}
+	eff := NewCanvas().Apply(marked)
+	ps := make([]Point, len(eff))
+	for i, ch := range eff {
+		ps[i] = Point{ch.X, ch.Y}
+	}
+	return ps
+}
