@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -224,4 +225,51 @@ func TestGoldenASCII(t *testing.T) {
 	h.keys("tab")
 	h.sync()
 	h.golden("ascii")
+}
+
+// TestGoldenUndoJunctions: undo leaves no stray junctions. Left, bob's
+// box came first and alice's crossed it; right, alice's came first and
+// bob's crossed it. Every crossing merged into a junction; bob then undoes
+// both of his boxes (u, u). Alice's boxes are left whole, in plain lines
+// where bob's crossed them, and bob's arms are gone.
+func TestGoldenUndoJunctions(t *testing.T) {
+	a := newAuthority(t, true)
+	h := newHarness(t, a, "undo-junctions", "bob", model.Indexed(114))
+	alice := dial(t, h.ctx, a.link("undo-junctions"), "alice", model.Indexed(203))
+	aliceBox := func(x0, y0, x1, y1 int32, style model.BoxStyle) {
+		t.Helper()
+		s := shape{kind: shapeBox, a: model.Point{X: x0, Y: y0}, b: model.Point{X: x1, Y: y1}, style: style}
+		if _, err := alice.Commit(s.ops(0, 0, func(x, y int32) rune { return alice.Get(x, y).Ch })); err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.Sync(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("alice's box", func() bool { return h.sess.Info().Seq == alice.Info().Seq })
+	}
+	h.keys("b")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{20, 9}) // bob's box
+	h.sync()
+	aliceBox(10, 5, 30, 13, model.BoxSingle) // crosses it
+	aliceBox(40, 1, 60, 8, model.BoxDouble)
+	h.drag(tea.MouseLeft, [2]int{50, 5}, [2]int{72, 14}) // bob's box crosses alice's
+	h.sync()
+	if got := canvasText(h.sess, model.Rect{W: 80, H: 20}); !strings.Contains(got, "┼") || !strings.Contains(got, "╪") {
+		t.Fatalf("the boxes did not merge where they cross:\n%s", got)
+	}
+	h.keys("u", "u")
+	h.sync()
+	h.waitFor("alice to see both undos", func() bool { return alice.Info().Seq == h.sess.Info().Seq })
+	got := canvasText(h.sess, model.Rect{W: 80, H: 20})
+	want := model.NewCanvas()
+	for _, s := range []shape{
+		{kind: shapeBox, a: model.Point{X: 10, Y: 5}, b: model.Point{X: 30, Y: 13}, style: model.BoxSingle},
+		{kind: shapeBox, a: model.Point{X: 40, Y: 1}, b: model.Point{X: 60, Y: 8}, style: model.BoxDouble},
+	} {
+		want.Apply(s.ops(0, 0, func(x, y int32) rune { return want.Get(x, y).Ch }))
+	}
+	if w := model.RenderText(want, model.Rect{W: 80, H: 20}); got != w || canvasText(alice, model.Rect{W: 80, H: 20}) != w {
+		t.Fatalf("after bob's undos:\n%s\nwant alice's boxes alone:\n%s", got, w)
+	}
+	h.golden("undo_junctions")
 }

@@ -977,3 +977,56 @@ func TestPresenceBeforeWelcomeRelayedAfterIt(t *testing.T) {
 		t.Fatalf("relayed %+v %v, want the latest early packet", q, err)
 	}
 }
+
+// box is a box outline of merged box glyphs, as the canvas's box tool
+// commits it.
+func box(x0, y0, x1, y1 int32) model.Op {
+	var cells []model.CellAt
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
+			row, col := y == y0 || y == y1, x == x0 || x == x1
+			if ch := model.BoxGlyph(model.BoxSingle, col && y > y0, row && x < x1, col && y < y1, row && x > x0); ch != 0 && (row || col) {
+				cells = append(cells, model.CellAt{X: x, Y: y, Cell: model.Cell{Ch: ch}})
+			}
+		}
+	}
+	return model.Op{Kind: model.OpSet, Merge: true, Cells: cells}
+}
+
+// TestUndoRemovesOnlyItsJunctionArms: alice's box, bob's crossing it
+// (junctions); alice undoes hers and bob's stays whole, in plain lines;
+// redo brings the junctions back; the same after the room hibernated, when
+// the log comes from the store.
+func TestUndoRemovesOnlyItsJunctionArms(t *testing.T) {
+	e := start(t, authority.Options{Open: true, IdleTimeout: 50 * time.Millisecond})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("arms"), "alice")
+	b := join(t, ctx, e.link("arms"), "bob")
+	mine := committed(t)(a.Commit(ctx, "alice-1", box(0, 0, 4, 2)))
+	readUntilSeq(t, ctx, b, mine.Seq)
+	last := committed(t)(b.Commit(ctx, "bob-1", box(2, 1, 7, 3)))
+	view := func(c *rawclient.Client) string { return model.RenderText(c.Canvas, model.Rect{W: 8, H: 4}) }
+	const both, bobs = "┌───┐\n│ ┌─┼──┐\n└─┼─┘  │\n  └────┘", "\n  ┌────┐\n  │    │\n  └────┘"
+	readUntilSeq(t, ctx, a, last.Seq)
+	if view(a) != both {
+		t.Fatalf("drawn:\n%s", view(a))
+	}
+	undo := committed(t)(a.Request(ctx, "alice-2", wire.Undo{T: wire.TUndo, ID: "alice-2", Target: mine.Seq}))
+	readUntilSeq(t, ctx, b, undo.Seq)
+	if view(a) != bobs || view(b) != bobs {
+		t.Fatalf("after alice's undo:\n%s\nbob sees:\n%s\nwant:\n%s", view(a), view(b), bobs)
+	}
+	redo := committed(t)(a.Request(ctx, "alice-3", wire.Undo{T: wire.TRedo, ID: "alice-3", Target: undo.Seq}))
+	readUntilSeq(t, ctx, b, redo.Seq)
+	if view(a) != both || view(b) != both {
+		t.Fatalf("after alice's redo:\n%s\nbob sees:\n%s", view(a), view(b))
+	}
+	a.Close()
+	b.Close()
+	waitHibernated(t, e)
+	a = join(t, ctx, e.link("arms"), "alice")
+	committed(t)(a.Request(ctx, "alice-4", wire.Undo{T: wire.TUndo, ID: "alice-4", Target: redo.Seq}))
+	if view(a) != bobs {
+		t.Fatalf("undo of the redo, after a wake:\n%s", view(a))
+	}
+}

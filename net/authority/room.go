@@ -686,12 +686,11 @@ func (r *room) undo(c *conn, m *wire.Undo, at time.Time) {
 		r.reject(c, m.ID, wire.CodeInvalid, fmt.Sprintf("%s: commit %d is a %s; undo takes a draw or redo, redo takes an undo", kind, m.Target, target.Kind))
 		return
 	}
-	eff, err := model.DecodeEffect(target.Effect)
+	ops, err := r.toggle(m.Target, target)
 	if err != nil {
 		r.reject(c, m.ID, wire.CodeInternal, fmt.Sprintf("%s: commit %d: %v", kind, m.Target, err))
 		return
 	}
-	ops := r.canvas.Revert(eff)
 	if ops == nil {
 		ops = []model.Op{}
 	}
