@@ -102,12 +102,17 @@ func (c *Canvas) Toggle(now, target, floor uint64, log func(seq uint64) (LogEntr
 	// Each cell as it was before commit start: its Before in the first
 	// commit since then that changed it, else as it is now.
 	want := make(map[Point]bool, len(cells))
+	bounds := Rect{cells[0].X, cells[0].Y, 1, 1}
 	for _, p := range cells {
 		want[p] = true
+		bounds = bounds.Union(Rect{p.X, p.Y, 1, 1})
 	}
 	base := make(map[Point]Cell, len(cells))
 	for i := len(window) - 1; i >= 0; i-- {
 		for _, ch := range window[i].Effect {
+			if !bounds.Contains(ch.X, ch.Y) {
+				continue // the cheap test first: most changes are elsewhere
+			}
 			p := Point{ch.X, ch.Y}
 			if _, seen := base[p]; want[p] && !seen {
 				base[p] = ch.Before
@@ -125,10 +130,16 @@ func (c *Canvas) Toggle(now, target, floor uint64, log func(seq uint64) (LogEntr
 	}
 	scratch.Apply([]Op{{Kind: OpSet, Cells: init}})
 	// Replay, oldest first, the draws in effect. Only the cells of the
-	// root are read back; whatever the draws write elsewhere is scratch.
+	// root are read back; whatever the draws write elsewhere is scratch,
+	// so what lies wholly outside the root's bounds is skipped (with a
+	// margin of two columns, so a write is never judged by its first cell
+	// alone).
+	bounds.X, bounds.W = bounds.X-2, bounds.W+4
 	for i := len(window) - 1; i >= 0; i-- {
 		if active[i] {
-			scratch.Apply(window[i].Ops)
+			if ops := within(window[i].Ops, bounds); len(ops) > 0 {
+				scratch.Apply(ops)
+			}
 		}
 	}
 	var out []CellAt
@@ -168,4 +179,47 @@ func touched(ops []Op) []Point {
 		ps[i] = Point{ch.X, ch.Y}
 	}
 	return ps
+}
+
+// within returns the ops that may write inside r: set ops cut down to
+// their cells in r, rect and text ops whole unless they lie wholly outside.
+func within(ops []Op, r Rect) []Op {
+	var out []Op
+	for _, o := range ops {
+		switch o.Kind {
+		case OpSet:
+			var cs []CellAt
+			for _, ca := range o.Cells {
+				if r.Contains(ca.X, ca.Y) {
+					cs = append(cs, ca)
+				}
+			}
+			if cs == nil {
+				continue
+			}
+			o.Cells = cs
+		case OpRect:
+			if r.Intersect(Rect{o.X, o.Y, o.W, o.H}).Empty() {
+				continue
+			}
+		case OpText:
+			// Lines and runes bound the text's extent, whatever the width
+			// of each rune (two columns at most).
+			lines, longest, n := int64(1), int64(0), int64(0)
+			for _, c := range o.Text {
+				if c == '\n' {
+					lines, n = lines+1, 0
+					continue
+				}
+				n++
+				longest = max(longest, n)
+			}
+			ext := Rect{o.X, o.Y, int32(min(2*longest, 1<<30)), int32(min(lines, 1<<30))}
+			if ext.Empty() || r.Intersect(ext).Empty() {
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out
 }

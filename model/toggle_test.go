@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -255,5 +256,71 @@ func TestToggleHistoryLimit(t *testing.T) {
 	}
 	if _, err := r.c.Toggle(uint64(len(r.log)), 99, 1, r.entry); err == nil {
 		t.Fatal("toggle of a commit that does not exist")
+	}
+}
+
+// benchLog is a room of n boxes of 20x10, each crossing the one before,
+// and returns it with the seq of the first.
+func benchLog(n int) *logRoom {
+	r := newLogRoom()
+	for i := range n {
+		x, y := int32(i%50)*3, int32(i/50)*2
+		r.draw(boxOps(boxStyles[i%4], x, y, 20, 10, Indexed(uint8(i%3))))
+	}
+	return r
+}
+
+// BenchmarkToggle is one undo as the authority resolves it: of the newest
+// box, and of the box 1023 commits back (the farthest the authority
+// replays), each in a log of 1024 crossing boxes. Compare with
+// BenchmarkRevert, the cell-by-cell undo it replaces.
+func BenchmarkToggle(b *testing.B) {
+	r := benchLog(1024)
+	now := uint64(len(r.log))
+	for _, bc := range []struct {
+		name   string
+		target uint64
+	}{{"newest", now}, {"1023back", 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := r.c.Toggle(now, bc.target, 1, r.entry); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRevert(b *testing.B) {
+	r := benchLog(1024)
+	e := r.log[len(r.log)-1].Effect
+	for b.Loop() {
+		r.c.Revert(e)
+	}
+}
+
+// BenchmarkToggleLogDecode is what a toggle 1023 commits back would add
+// if it decoded the log as stored (JSON ops, binary effects): why the
+// authority keeps the newest commits decoded.
+func BenchmarkToggleLogDecode(b *testing.B) {
+	r := benchLog(1024)
+	var ops, effs [][]byte
+	for _, e := range r.log {
+		j, err := json.Marshal(e.Ops)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ops, effs = append(ops, j), append(effs, AppendEffect(nil, e.Effect))
+	}
+	for b.Loop() {
+		for i := range ops {
+			var o []Op
+			if err := json.Unmarshal(ops[i], &o); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := DecodeEffect(effs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -58,6 +58,7 @@ type room struct {
 	recent  map[uint64]*store.Record
 	recentQ []uint64 // seqs in recent, oldest first
 	recentN int      // bytes of effects in recent
+	logs    logCache // recent commits decoded, for undo (undo.go)
 	runsSeq uint64
 	runs    []model.Op
 
@@ -730,6 +731,7 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 	r.pendMeta = append(r.pendMeta, pendInfo{peer: c.peer.ID, at: at})
 	r.rememberID(id, r.seq)
 	r.remember(&rec)
+	r.logs.add(r.seq, kind, target, ops, effect)
 	if r.seq-r.snapSeq >= uint64(r.srv.opts.SnapshotEvery) {
 		r.snapshotInto(&r.pend)
 	}

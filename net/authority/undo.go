@@ -37,6 +37,9 @@ func (r *room) toggle(seq uint64, rec *store.Record) ([]model.Op, error) {
 
 // logEntry gives model.Canvas.Toggle one commit of the room's log.
 func (r *room) logEntry(seq uint64) (model.LogEntry, error) {
+	if e, ok := r.logs.m[seq]; ok {
+		return e, nil
+	}
 	rec, err := r.lookup(seq)
 	if err != nil {
 		return model.LogEntry{}, err
@@ -54,4 +57,48 @@ func (r *room) logEntry(seq uint64) (model.LogEntry, error) {
 		return model.LogEntry{}, fmt.Errorf("ops: %w", err)
 	}
 	return e, nil
+}
+
+// logCache keeps the newest commits decoded, so that an undo replaying
+// hundreds of them does not decode their JSON ops on the room's goroutine
+// (about 10 µs a cell). It is bounded like the room's recent effects: at
+// most toggleSpan commits and logCacheBytes of decoded cells; what it
+// lacks is decoded from the stored record.
+type logCache struct {
+	m     map[uint64]model.LogEntry
+	q     []uint64 // seqs in m, oldest first
+	bytes int
+}
+
+const logCacheBytes = 8 << 20
+
+// cost is a rough size of a decoded entry: a cell of an op or of an
+// effect is a few dozen bytes.
+func cost(e model.LogEntry) int {
+	n := 64 + 40*len(e.Effect)
+	for _, o := range e.Ops {
+		n += 64 + 24*len(o.Cells) + len(o.Text)
+	}
+	return n
+}
+
+func (l *logCache) add(seq uint64, kind string, target uint64, ops []model.Op, eff model.Effect) {
+	e := model.LogEntry{Effect: eff}
+	if kind == wire.KindDraw {
+		e.Ops = ops
+	} else {
+		e.Target = target
+	}
+	if l.m == nil {
+		l.m = map[uint64]model.LogEntry{}
+	}
+	l.m[seq] = e
+	l.q = append(l.q, seq)
+	l.bytes += cost(e)
+	for len(l.q) > 1 && (len(l.q) > toggleSpan+1 || l.bytes > logCacheBytes) {
+		old := l.q[0]
+		l.q = l.q[1:]
+		l.bytes -= cost(l.m[old])
+		delete(l.m, old)
+	}
 }
