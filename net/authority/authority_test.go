@@ -980,13 +980,17 @@ func TestPresenceBeforeWelcomeRelayedAfterIt(t *testing.T) {
 
 // box is a box outline of merged box glyphs, as the canvas's box tool
 // commits it.
-func box(x0, y0, x1, y1 int32) model.Op {
+func box(x0, y0, x1, y1 int32) model.Op { return styledBox(model.BoxSingle, 0, x0, y0, x1, y1) }
+
+// styledBox is box in a style and colour; one row or column high, it is a
+// line.
+func styledBox(style model.BoxStyle, fg model.Color, x0, y0, x1, y1 int32) model.Op {
 	var cells []model.CellAt
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
 			row, col := y == y0 || y == y1, x == x0 || x == x1
-			if ch := model.BoxGlyph(model.BoxSingle, col && y > y0, row && x < x1, col && y < y1, row && x > x0); ch != 0 && (row || col) {
-				cells = append(cells, model.CellAt{X: x, Y: y, Cell: model.Cell{Ch: ch}})
+			if ch := model.BoxGlyph(style, col && y > y0, row && x < x1, col && y < y1, row && x > x0); ch != 0 && (row || col) {
+				cells = append(cells, model.CellAt{X: x, Y: y, Cell: model.Cell{Ch: ch, FG: fg}})
 			}
 		}
 	}
