@@ -231,7 +231,8 @@ func TestGoldenASCII(t *testing.T) {
 // box came first and alice's crossed it; right, alice's came first and
 // bob's crossed it. Every crossing merged into a junction; bob then undoes
 // both of his boxes (u, u). Alice's boxes are left whole, in plain lines
-// where bob's crossed them, and bob's arms are gone.
+// where bob's crossed them, and bob's arms are gone. Redo (U, U) brings
+// back the screen as it was drawn.
 func TestGoldenUndoJunctions(t *testing.T) {
 	a := newAuthority(t, true)
 	h := newHarness(t, a, "undo-junctions", "bob", model.Indexed(114))
@@ -254,8 +255,9 @@ func TestGoldenUndoJunctions(t *testing.T) {
 	aliceBox(40, 1, 60, 8, model.BoxDouble)
 	h.drag(tea.MouseLeft, [2]int{50, 5}, [2]int{72, 14}) // bob's box crosses alice's
 	h.sync()
-	if got := canvasText(h.sess, model.Rect{W: 80, H: 20}); !strings.Contains(got, "┼") || !strings.Contains(got, "╪") {
-		t.Fatalf("the boxes did not merge where they cross:\n%s", got)
+	merged := canvasText(h.sess, model.Rect{W: 80, H: 20})
+	if !strings.Contains(merged, "┼") || !strings.Contains(merged, "╪") {
+		t.Fatalf("the boxes did not merge where they cross:\n%s", merged)
 	}
 	h.keys("u", "u")
 	h.sync()
@@ -272,4 +274,12 @@ func TestGoldenUndoJunctions(t *testing.T) {
 		t.Fatalf("after bob's undos:\n%s\nwant alice's boxes alone:\n%s", got, w)
 	}
 	h.golden("undo_junctions")
+	// U, U: both boxes come back, and with them every junction.
+	h.keys("U", "U")
+	h.sync()
+	h.waitFor("alice to see both redos", func() bool { return alice.Info().Seq == h.sess.Info().Seq })
+	if got := canvasText(h.sess, model.Rect{W: 80, H: 20}); got != merged || canvasText(alice, model.Rect{W: 80, H: 20}) != merged {
+		t.Fatalf("after bob's redos:\n%s\nwant as first drawn:\n%s", got, merged)
+	}
+	h.golden("undo_junctions_redo")
 }
