@@ -12,8 +12,9 @@ import (
 
 // toggleSpan is how far back an undo or redo may replay the log (see
 // model.Canvas.Toggle): the commits whose effects stay in memory. Beyond
-// it, an undo falls back to restoring only the cells that still hold what
-// the target wrote.
+// it (or beyond toggleStoreReads commits not decoded in memory), an undo
+// falls back to restoring only the cells that still hold what the target
+// wrote.
 const toggleSpan = recentEffects
 
 // toggle resolves an undo or redo of commit seq (rec) into the ops that the
@@ -24,7 +25,18 @@ func (r *room) toggle(seq uint64, rec *store.Record) ([]model.Op, error) {
 	if r.seq > toggleSpan {
 		floor = r.seq - toggleSpan
 	}
-	ops, err := r.canvas.Toggle(r.seq, seq, floor, r.logEntry)
+	reads := 0
+	log := func(seq uint64) (model.LogEntry, error) {
+		if e, ok := r.logs.m[seq]; ok {
+			return e, nil
+		}
+		// Each miss is a store query on the room's goroutine.
+		if reads++; reads > toggleStoreReads {
+			return model.LogEntry{}, fmt.Errorf("%w: over %d commits to read from the store", model.ErrHistoryTooLong, toggleStoreReads)
+		}
+		return r.logEntry(seq)
+	}
+	ops, err := r.canvas.Toggle(r.seq, seq, floor, log)
 	if !errors.Is(err, model.ErrHistoryTooLong) {
 		return ops, err
 	}
@@ -35,11 +47,12 @@ func (r *room) toggle(seq uint64, rec *store.Record) ([]model.Op, error) {
 	return r.canvas.Revert(eff), nil
 }
 
-// logEntry gives model.Canvas.Toggle one commit of the room's log.
+// toggleStoreReads bounds the commits one undo or redo reads back from the
+// store (those no longer decoded in memory, e.g. after a wake).
+const toggleStoreReads = 64
+
+// logEntry decodes one commit of the room's log for model.Canvas.Toggle.
 func (r *room) logEntry(seq uint64) (model.LogEntry, error) {
-	if e, ok := r.logs.m[seq]; ok {
-		return e, nil
-	}
 	rec, err := r.lookup(seq)
 	if err != nil {
 		return model.LogEntry{}, err
