@@ -208,8 +208,9 @@ const notes = `
   refreshed) fades, and disappears after 10 s.
   ` + "`n`" + ` jumps to the next person, ` + "`F`" + ` follows their view until you pan (or they refuse with
   ` + "`ctrl+f`" + `), ` + "`I`" + ` hides your cursor from everyone (your commits still carry your name).
-- **History.** Undo and redo only revert your own commits, and only cells that still hold what you
-  drew: someone else's work on top is left alone.
+- **History.** Undo and redo only revert your own commits, and leave the canvas as if you had
+  never drawn that stroke (or, for redo, as if you had never undone it): someone else's work is
+  left alone, and where their box lines had joined yours (` + "`┼`" + `, ` + "`├`" + `, …) only your arms go.
 - **Viewers** see "READ-ONLY" in the status bar; drawing keys say so and do nothing.
 - **Save** (` + "`ctrl+s`" + `) writes the selection, or else the whole drawing, to
   ` + "`tcanvas-ROOM-TIME.png`" + ` and ` + "`.txt`" + ` in the current directory (viewers too). Over SSH it is
