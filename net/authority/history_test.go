@@ -20,17 +20,7 @@ import (
 // records.
 func history(t *testing.T, ctx context.Context, url string, hdr ...string) (int, http.Header, []authority.HistoryRecord) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := get(t, ctx, url, hdr...)
 	defer resp.Body.Close()
 	var recs []authority.HistoryRecord
 	sc := bufio.NewScanner(resp.Body)
@@ -169,8 +159,8 @@ func TestHistoryAccess(t *testing.T) {
 	}
 }
 
-// answer GETs url and returns the status and the body.
-func answer(t *testing.T, ctx context.Context, url string, hdr ...string) (int, string) {
+// get GETs url with the header pairs hdr (name, value, ...).
+func get(t *testing.T, ctx context.Context, url string, hdr ...string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -183,6 +173,13 @@ func answer(t *testing.T, ctx context.Context, url string, hdr ...string) (int, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// answer GETs url and returns the status and the body.
+func answer(t *testing.T, ctx context.Context, url string, hdr ...string) (int, string) {
+	t.Helper()
+	resp := get(t, ctx, url, hdr...)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
