@@ -59,7 +59,7 @@ func (c *Canvas) Toggle(now, target, floor uint64, log func(seq uint64) (LogEntr
 	window := make([]LogEntry, 0, now-target+1) // window[i] is commit now-i
 	var active []bool                           // draws in effect, as window
 	for seq := now; seq >= start; seq-- {
-		if seq < floor || seq == 0 {
+		if seq < floor {
 			return nil, fmt.Errorf("%w: commit %d, limit %d", ErrHistoryTooLong, seq, floor)
 		}
 		e, err := log(seq)
@@ -181,8 +181,8 @@ func touched(ops []Op) []Point {
 	return ps
 }
 
-// within returns the ops that may write inside r: set ops cut down to
-// their cells in r, rect and text ops whole unless they lie wholly outside.
+// within returns the ops that may write inside r: set and rect ops cut
+// down to their part in r, text ops whole unless they lie wholly outside.
 func within(ops []Op, r Rect) []Op {
 	var out []Op
 	for _, o := range ops {
@@ -199,9 +199,12 @@ func within(ops []Op, r Rect) []Op {
 			}
 			o.Cells = cs
 		case OpRect:
-			if r.Intersect(Rect{o.X, o.Y, o.W, o.H}).Empty() {
+			// One cell everywhere: the part inside r is the whole story.
+			in := r.Intersect(Rect{o.X, o.Y, o.W, o.H})
+			if in.Empty() {
 				continue
 			}
+			o.X, o.Y, o.W, o.H = in.X, in.Y, in.W, in.H
 		case OpText:
 			// Lines and runes bound the text's extent, whatever the width
 			// of each rune (two columns at most).
