@@ -65,6 +65,7 @@ type Model struct {
 
 	notice      string
 	noticeUntil time.Time
+	quitting    quitState
 
 	profile colorprofile.Profile
 
@@ -190,6 +191,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.opts.testPanic(msg)
 	}
 	cmd := m.update(msg)
+	if q := m.quitCheck(); q != nil {
+		cmd = tea.Batch(cmd, q)
+	}
 	if _, ok := msg.(frameMsg); ok {
 		m.framePending = false
 	} else {

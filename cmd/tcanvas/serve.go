@@ -91,7 +91,7 @@ func local(ctx context.Context, stdout, stderr io.Writer) error {
 	join := "tcanvas join " + link
 	return openCanvas(ctx, link,
 		ui.Options{Share: join, Welcome: "join me: " + join + " · tab shows it again"},
-		session.Options{Name: name, Color: col})
+		session.Options{Name: name, Color: col}, stderr)
 }
 
 func defaultDataDir() string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tcanvas/tcanvas/net/session"
 )
 
 // End-to-end tests of the canvas: real `tcanvas join` (and `tcanvas`)
@@ -275,4 +278,65 @@ func TestTUILostConnection(t *testing.T) {
 	x.keys("c", "q")
 	x.waitText("c", "[exited 0]")
 	assertRestored(t, x, "c")
+}
+
+// TestTUIOutboxSurvivesQuitAndServerCrash: two participants; the server
+// is SIGKILLed; one of them draws while it is gone, presses q and is told
+// the strokes are not in the room yet; a second q quits, keeping them. The
+// server comes back, the participant starts again, and its strokes land,
+// once, and the other participant sees them.
+func TestTUIOutboxSurvivesQuitAndServerCrash(t *testing.T) {
+	data, addr := t.TempDir(), freePort(t)
+	srv := startServerProc(t, data, "--open", "--addr", addr)
+	link := srv.base + "/r/outbox"
+	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	x := newTmux(t)
+	x.start("ann", 80, 24, state, binary, "join", link, "--name", "ann")
+	x.start("bo", 80, 24, nil, binary, "join", link, "--name", "bo")
+	for _, p := range []string{"ann", "bo"} {
+		x.waitFor(p, "online with both", func(s string) bool {
+			return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+		})
+	}
+	srv.cmd.Process.Signal(syscall.SIGKILL)
+	srv.cmd.Wait()
+	x.waitFor("ann", "the offline state", func(s string) bool { return !strings.Contains(s, "● online") })
+	x.keys("ann", "Space", "l", "l", "Space") // three cells of pen, drawn offline
+	x.keys("ann", "j", "Space", "Space")      // and one more cell below
+	x.waitText("ann", "2 pending")
+	x.keys("ann", "q")
+	x.waitText("ann", "quitting: 2 commits not in the room yet")
+	if s := x.capture("ann"); strings.Contains(s, "[exited") {
+		t.Fatalf("the first q quit with strokes pending:\n%s", s)
+	}
+	x.keys("ann", "q")
+	s := x.waitText("ann", "[exited 0]")
+	if !strings.Contains(s, "2 commits not yet in room outbox") {
+		t.Fatalf("no word about the kept commits after quitting:\n%s", s)
+	}
+
+	startServerProc(t, data, "--open", "--addr", addr)
+	x.waitFor("bo", "bo back online", func(s string) bool { return strings.Contains(s, "● online") })
+	if s := x.capture("bo"); rows(s, 1, 2) != "\n" {
+		t.Fatalf("ann's strokes reached the room before she came back:\n%s", s)
+	}
+	x.start("ann2", 80, 24, state, binary, "join", link, "--name", "ann")
+	x.waitFor("ann2", "the kept strokes to land", func(s string) bool {
+		return strings.Contains(s, "● online") && !strings.Contains(s, "pending") && rows(s, 1, 2) == "  ###\n    #"
+	})
+	x.waitFor("bo", "ann's strokes", func(s string) bool { return rows(s, 1, 2) == "  ###\n    #" })
+	// Once: the room holds exactly the two commits, whatever was resent.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	check, err := session.Dial(ctx, link, session.Options{Name: "check", NoMesh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	if seq := check.Info().Seq; seq != 2 {
+		t.Fatalf("the room is at seq %d, want 2 (ann's two strokes, once each)", seq)
+	}
+	if got := strings.TrimRight(exportRoom(t, link), "\n"); got != "###\n  #" {
+		t.Fatalf("the room holds:\n%s", got)
+	}
 }
