@@ -36,6 +36,7 @@ Usage:
   tcanvas join ROOM_URL [flags]   open the canvas of any room
   tcanvas serve [flags]           run the authority server
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
+  tcanvas token mint|list|revoke ROOM_URL   manage a room's invite tokens (owners)
   tcanvas export ROOM_URL ...     write a room's canvas as text, ANSI, SVG or PNG
   tcanvas replay ROOM_URL ...     play a room's history back, or write it as an asciicast
   tcanvas version                 print the version
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return joinCmd(ctx, args[1:], stdout, stderr)
 	case "bot":
 		return botCmd(ctx, args[1:], stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "replay":

@@ -468,6 +468,12 @@ func (s *Session) Revoke(id, req string) error {
 	return s.sendControl(wire.Revoke{T: wire.TRevoke, Req: req, ID: id})
 }
 
+// ListTokens asks the authority for the room's live tokens (owners only);
+// the answer arrives as a Tokens event carrying req, a refusal as an Error.
+func (s *Session) ListTokens(req string) error {
+	return s.sendControl(wire.ListTokens{T: wire.TTokens, Req: req})
+}
+
 // signalsChanged wakes everyone waiting on pend.
 func (s *Session) signalChangedLocked() {
 	close(s.changed)
