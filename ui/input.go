@@ -125,6 +125,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.pal != nil {
 		return m.paletteKey(k)
 	}
+	if m.inv != nil {
+		return m.inviteKey(k)
+	}
 	if m.text != nil {
 		_, cmd := m.textKey(k)
 		return cmd
@@ -133,6 +136,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, km.Quit):
 		return m.quit()
+	case key.Matches(k, km.Invite):
+		m.openInvite()
 	case key.Matches(k, km.Save):
 		return m.save()
 	case key.Matches(k, km.Help):

@@ -61,6 +61,7 @@ type Model struct {
 	helpTop   int // first help line shown, when help is taller than the screen
 	showPeers bool
 	pal       *palette
+	inv       *invitePanel // the owner's invite panel, when open
 	wantBrush bool // the next typed character becomes the brush
 
 	notice      string
@@ -212,10 +213,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case eventsMsg:
+		cmds := []tea.Cmd{m.waitEvents()}
 		for _, ev := range msg {
 			m.handleEvent(ev)
+			cmds = append(cmds, m.inviteEvent(ev))
 		}
-		return m.waitEvents()
+		return tea.Batch(cmds...)
 	case sessionEndMsg:
 		m.link = session.Link{State: session.Closed}
 		if m.closed == "" {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcanvas/tcanvas/internal/statedir"
 	"github.com/tcanvas/tcanvas/net/session"
 )
 
@@ -338,5 +339,58 @@ func TestTUIOutboxSurvivesQuitAndServerCrash(t *testing.T) {
 	}
 	if got := strings.TrimRight(exportRoom(t, link), "\n"); got != "###\n  #" {
 		t.Fatalf("the room holds:\n%s", got)
+	}
+}
+
+// TestTUIInvitePanel: in a room that is not open, the owner opens the
+// invite panel, mints an editor link (shown, and copied with OSC 52); a
+// second participant joins with it and draws; the owner revokes it in the
+// panel and the second participant is read-only at once.
+func TestTUIInvitePanel(t *testing.T) {
+	srv := startServerProc(t, t.TempDir())
+	link := srv.base + "/r/invite"
+	x := newTmux(t)
+	ownState := t.TempDir()
+	x.start("own", 140, 30, []string{"XDG_STATE_HOME=" + ownState}, binary, "join", link, "--name", "own")
+	x.waitFor("own", "the owner online", func(s string) bool { return strings.Contains(s, "● online") && strings.Contains(s, "owner") })
+	x.run("set-option", "-g", "set-clipboard", "on") // keep what OSC 52 copies in a tmux buffer
+
+	x.keys("own", "C-o")
+	x.waitText("own", "live tokens · 1")
+	x.keys("own", "e")
+	s := x.waitText("own", "new editor link")
+	m := regexp.MustCompile(`tcanvas join (http://\S+\?token=tc_[A-Za-z0-9_-]+)`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no invite on screen:\n%s", s)
+	}
+	invite := m[1]
+	x.waitText("own", "live tokens · 2")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(x.run("show-buffer"), invite) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the invite was not copied: buffer %q", x.run("show-buffer"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	x.start("ed", 80, 24, []string{"XDG_STATE_HOME=" + t.TempDir()}, binary, "join", invite, "--name", "ed")
+	x.waitFor("ed", "the editor online", func(s string) bool {
+		return strings.Contains(s, "● online") && strings.Contains(s, "editor") && strings.Contains(s, "2 here")
+	})
+	x.keys("ed", "Space", "Space")
+	x.waitFor("own", "the editor's drawing", func(s string) bool { return block(s, 1, 1, 0, 10) == "  #" })
+
+	x.keys("own", "j", "x") // the second token, the editor's
+	x.waitText("own", "revoked ")
+	x.waitText("ed", "READ-ONLY")
+	x.keys("ed", "l", "Space", "Space")
+	x.waitText("ed", "read-only")
+	// The owner's token was kept in its state directory when it created the room.
+	tok, err := statedir.OwnerTokens(filepath.Join(ownState, "tcanvas")).Get(srv.base, "invite")
+	if err != nil || tok == "" {
+		t.Fatalf("no owner token kept: %q %v", tok, err)
+	}
+	if got := strings.TrimRight(exportRoom(t, link+"?token="+tok), "\n"); got != "#" {
+		t.Fatalf("the room holds %q after the viewer tried to draw", got)
 	}
 }
