@@ -62,7 +62,7 @@ type Model struct {
 	showPeers bool
 	pal       *palette
 	inv       *invitePanel // the owner's invite panel, when open
-	wantBrush bool // the next typed character becomes the brush
+	wantBrush bool         // the next typed character becomes the brush
 
 	notice      string
 	noticeUntil time.Time
