@@ -61,12 +61,12 @@ type Model struct {
 	helpTop   int // first help line shown, when help is taller than the screen
 	showPeers bool
 	pal       *palette
-	inv       *invitePanel // the owner's invite panel, when open
-	wantBrush bool         // the next typed character becomes the brush
+	wantBrush bool // the next typed character becomes the brush
 
 	notice      string
 	noticeUntil time.Time
 	quitting    quitState
+	inv         *invitePanel // the owner's invite panel, when open
 
 	profile colorprofile.Profile
 
