@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -32,7 +34,7 @@ func main() {
 const usage = `tcanvas — a collaborative ASCII canvas in your terminal.
 
 Usage:
-  tcanvas                         start a local authority (open rooms) and open the canvas
+  tcanvas [--listen ADDR]         start a local authority (open rooms) and open the canvas
   tcanvas join ROOM_URL [flags]   open the canvas of any room
   tcanvas serve [flags]           run the authority server
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
@@ -45,8 +47,8 @@ Run 'tcanvas COMMAND -h' for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return local(ctx, stdout, stderr)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !slices.Contains([]string{"-h", "--help", "-v", "--version"}, args[0]) {
+		return local(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
 	case "serve":

@@ -230,6 +230,8 @@ func TestTUILocalModeAndRestore(t *testing.T) {
 	x.keys("guest", "Space", "Space") // one cell of pen
 	x.waitFor("local", "the guest's drawing", func(s string) bool { return rows(s, 1, 1) == "  #" })
 
+	x.keys("local", "q") // asks first: the guest is still here
+	x.waitText("local", "quitting ends the room for them")
 	x.keys("local", "q")
 	x.waitText("local", "[exited 0]")
 	assertRestored(t, x, "local")
@@ -393,4 +395,37 @@ func TestTUIInvitePanel(t *testing.T) {
 	if got := strings.TrimRight(exportRoom(t, link+"?token="+tok), "\n"); got != "#" {
 		t.Fatalf("the room holds %q after the viewer tried to draw", got)
 	}
+}
+
+// TestTUILocalModeRestartKeepsRoom: the host of `tcanvas` is asked before
+// quitting ends the room for a guest; started again, it listens on the
+// same address, is the room's owner again, and the guest, who did
+// nothing, is back online with it by itself.
+func TestTUILocalModeRestartKeepsRoom(t *testing.T) {
+	env := []string{"XDG_DATA_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "USER=lou"}
+	x := newTmux(t)
+	x.start("host", 100, 30, env, binary)
+	s := x.waitFor("host", "the owner's canvas", func(s string) bool {
+		return strings.Contains(s, "join me: tcanvas join http://127.0.0.1:") && strings.Contains(s, "owner")
+	})
+	link := regexp.MustCompile(`tcanvas join (http://127\.0\.0\.1:\d+/r/main)`).FindStringSubmatch(s)[1]
+	x.start("guest", 80, 24, nil, binary, "join", link, "--name", "guest")
+	x.waitText("guest", "2 here")
+	x.waitText("host", "2 here")
+
+	x.keys("host", "q")
+	x.waitText("host", "1 other is here: quitting ends the room for them")
+	x.keys("host", "q")
+	x.waitText("host", "[exited 0]")
+	x.waitFor("guest", "the guest to lose the room", func(s string) bool { return !strings.Contains(s, "● online") })
+
+	x.start("host2", 100, 30, env, binary)
+	s = x.waitFor("host2", "the host back as owner", func(s string) bool {
+		return strings.Contains(s, "join me: tcanvas join "+link) && strings.Contains(s, "main owner")
+	})
+	x.waitFor("guest", "the guest back by itself", func(s string) bool {
+		return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+	})
+	x.keys("guest", "Space", "Space")
+	x.waitFor("host2", "the guest's drawing", func(s string) bool { return rows(s, 1, 1) == "  #" })
 }
