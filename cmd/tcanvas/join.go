@@ -92,6 +92,9 @@ func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Opti
 		sess, err = session.Dial(ctx, link, so)
 	}
 	if err != nil {
+		if n := so.Outbox.Len(); n > 0 {
+			return fmt.Errorf("join: %w (%d %s of yours kept for this room, sent when you next get in)", err, n, plural(n, "commit", "commits"))
+		}
 		return fmt.Errorf("join: %w", err)
 	}
 	defer sess.Close()

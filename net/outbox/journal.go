@@ -226,8 +226,13 @@ func (j *Journal) Settle(id string, seq uint64) {
 		return
 	}
 	j.settled = true
-	if len(j.live) == 0 && j.size > compactAbove {
-		j.compactLocked()
+	if len(j.live) == 0 {
+		// Everything answered: forget the settled entries (they would
+		// only grow), and shrink the file once it is big.
+		j.st.Pending = j.st.Pending[:0]
+		if j.size > compactAbove {
+			j.compactLocked()
+		}
 	}
 }
 
