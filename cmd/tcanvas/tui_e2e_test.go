@@ -420,7 +420,7 @@ func TestTUILocalModeRestartKeepsRoom(t *testing.T) {
 	x.waitFor("guest", "the guest to lose the room", func(s string) bool { return !strings.Contains(s, "● online") })
 
 	x.start("host2", 100, 30, env, binary)
-	s = x.waitFor("host2", "the host back as owner", func(s string) bool {
+	x.waitFor("host2", "the host back as owner", func(s string) bool {
 		return strings.Contains(s, "join me: tcanvas join "+link) && strings.Contains(s, "main owner")
 	})
 	x.waitFor("guest", "the guest back by itself", func(s string) bool {

@@ -86,10 +86,14 @@ func (t *Tokens) Set(server, room, token string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(t.path, append(b, '\n'))
+	return WriteFileAtomic(t.path, append(b, '\n'))
 }
 
-func writeFileAtomic(path string, b []byte) error {
+// WriteFileAtomic replaces path with b (mode 0600), so that a crash leaves
+// the old content or the new, never a mix: a temporary file in the same
+// directory is written and fsynced, renamed over path, and the directory
+// fsynced so that the rename itself is durable.
+func WriteFileAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err

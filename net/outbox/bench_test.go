@@ -8,10 +8,7 @@ import (
 // BenchmarkAdd is the cost a commit pays before it is shown: one framed
 // append and an fsync. BenchmarkSettle is the answer's: an append only.
 func BenchmarkAdd(b *testing.B) {
-	j, err := Open(b.TempDir(), "http://127.0.0.1:7777", "bench", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	j := open(b, b.TempDir())
 	defer j.Close()
 	i := 0
 	for b.Loop() {
@@ -23,10 +20,7 @@ func BenchmarkAdd(b *testing.B) {
 }
 
 func BenchmarkSettle(b *testing.B) {
-	j, err := Open(b.TempDir(), "http://127.0.0.1:7777", "bench", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	j := open(b, b.TempDir())
 	defer j.Close()
 	i := 0
 	for b.Loop() {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/tcanvas/tcanvas/internal/statedir"
 )
 
 // compactAbove is the size past which a journal holding nothing pending is
@@ -105,14 +107,7 @@ func (j *Journal) rewriteLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp := j.path + ".tmp"
-	if err := writeSync(tmp, b); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	if err := os.Rename(tmp, j.path); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	if err := syncDir(filepath.Dir(j.path)); err != nil {
+	if err := statedir.WriteFileAtomic(j.path, b); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	if j.f != nil {
@@ -125,31 +120,6 @@ func (j *Journal) rewriteLocked() error {
 	}
 	j.f, j.size, j.settled = f, int64(len(b)), false
 	return nil
-}
-
-func writeSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // ClientID is the client identity the journal's commits were made with.

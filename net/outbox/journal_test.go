@@ -17,7 +17,7 @@ func draw(id string, x int32) Entry {
 	return Entry{ID: id, Kind: wire.KindDraw, Ops: []model.Op{{Kind: model.OpText, X: x, Text: "hi"}}}
 }
 
-func open(t *testing.T, dir string) *Journal {
+func open(t testing.TB, dir string) *Journal {
 	t.Helper()
 	j, err := Open(dir, "http://127.0.0.1:7777", "room", nil)
 	if err != nil {
