@@ -327,6 +327,7 @@ func TestTUIOutboxSurvivesQuitAndServerCrash(t *testing.T) {
 	x.waitFor("ann2", "the kept strokes to land", func(s string) bool {
 		return strings.Contains(s, "● online") && !strings.Contains(s, "pending") && rows(s, 1, 2) == "  ###\n    #"
 	})
+	x.keys("ann2", "j", "j", "j", "j", "j", "j") // her name label beside her cursor would cover the second stroke
 	x.waitFor("bo", "ann's strokes", func(s string) bool { return rows(s, 1, 2) == "  ###\n    #" })
 	// Once: the room holds exactly the two commits, whatever was resent.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
