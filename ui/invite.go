@@ -170,8 +170,13 @@ func (m *Model) drawInvite() {
 	if p.minted != nil {
 		add("", stPanel)
 		add("new "+string(p.role)+" link (c copies it again):", stPanel)
-		add(p.minted.Command, stKey)
-		add(p.minted.URL, stPanel)
+		// Wrapped, not clipped: a link is only useful whole.
+		for _, part := range wrapRunes(p.minted.Command, m.w-4) {
+			add(part, stKey)
+		}
+		for _, part := range wrapRunes(p.minted.URL, m.w-4) {
+			add(part, stPanel)
+		}
 	}
 	add("", stPanel)
 	switch {
@@ -211,4 +216,16 @@ func (m *Model) drawInvite() {
 		st.BG = stPanel.BG
 		m.put(x0+2, 1+i, l.s, st, x0+pw-1)
 	}
+}
+
+// wrapRunes cuts s into pieces of at most w runes (at least 1 each).
+func wrapRunes(s string, w int) []string {
+	w = max(w, 1)
+	r := []rune(s)
+	var out []string
+	for len(r) > w {
+		out = append(out, string(r[:w]))
+		r = r[w:]
+	}
+	return append(out, string(r))
 }
