@@ -81,6 +81,10 @@ func (m *Model) stopFollowing() {
 // overlay, a pending brush choice, the palette, typing, then the key map.
 func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	s := k.String()
+	if m.quitting.armed && !key.Matches(k, m.keys.Quit) {
+		m.cancelQuit()
+		return nil
+	}
 	if s == "ctrl+c" && m.text == nil {
 		return m.quit()
 	}
@@ -121,6 +125,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.pal != nil {
 		return m.paletteKey(k)
 	}
+	if m.inv != nil {
+		return m.inviteKey(k)
+	}
 	if m.text != nil {
 		_, cmd := m.textKey(k)
 		return cmd
@@ -129,6 +136,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, km.Quit):
 		return m.quit()
+	case key.Matches(k, km.Invite):
+		m.openInvite()
 	case key.Matches(k, km.Save):
 		return m.save()
 	case key.Matches(k, km.Help):
@@ -277,11 +286,6 @@ func (m *Model) redo() {
 // text) and ends the program. Strokes being dragged are dropped, as they
 // would be by esc. The session sends what is pending in the background;
 // the caller closes it.
-func (m *Model) quit() tea.Cmd {
-	m.finishText()
-	return tea.Quit
-}
-
 // handlePaste places pasted text: typed in when typing, otherwise as a
 // block to drop.
 func (m *Model) handlePaste(s string) tea.Cmd {

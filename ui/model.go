@@ -65,6 +65,8 @@ type Model struct {
 
 	notice      string
 	noticeUntil time.Time
+	quitting    quitState
+	inv         *invitePanel // the owner's invite panel, when open
 
 	profile colorprofile.Profile
 
@@ -190,6 +192,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.opts.testPanic(msg)
 	}
 	cmd := m.update(msg)
+	if q := m.quitCheck(); q != nil {
+		cmd = tea.Batch(cmd, q)
+	}
 	if _, ok := msg.(frameMsg); ok {
 		m.framePending = false
 	} else {
@@ -208,10 +213,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case eventsMsg:
+		cmds := []tea.Cmd{m.waitEvents()}
 		for _, ev := range msg {
 			m.handleEvent(ev)
+			cmds = append(cmds, m.inviteEvent(ev))
 		}
-		return m.waitEvents()
+		return tea.Batch(cmds...)
 	case sessionEndMsg:
 		m.link = session.Link{State: session.Closed}
 		if m.closed == "" {

@@ -20,6 +20,9 @@ type Options struct {
 	Share string
 	// Welcome, if set, is shown as a notice when the canvas opens.
 	Welcome string
+	// HostsRoom says the room lives in this process (local mode): quitting
+	// while others are here asks first.
+	HostsRoom bool
 	// ASCII starts in ASCII-only display mode.
 	ASCII bool
 	// Invisible starts in invisible mode; NoFollow refuses followers.

@@ -50,6 +50,9 @@ func (m *Model) build() {
 	if m.pal != nil {
 		m.drawPalette()
 	}
+	if m.inv != nil {
+		m.drawInvite()
+	}
 	if m.showHelp {
 		m.drawHelp()
 	}

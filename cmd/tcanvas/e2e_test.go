@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "tcanvas")
+	// Canvases keep outboxes and owner tokens in the state directory: not
+	// the user's, in tests (tests that look at it set their own).
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build tcanvas: %v\n%s", err, out)

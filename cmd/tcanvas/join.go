@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/tcanvas/tcanvas/internal/statedir"
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/outbox"
 	"github.com/tcanvas/tcanvas/net/session"
 	"github.com/tcanvas/tcanvas/net/wire"
 	"github.com/tcanvas/tcanvas/ui"
@@ -46,27 +49,100 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return openCanvas(ctx, link, ui.Options{ASCII: *ascii, Invisible: *invisible, NoFollow: *noFollow},
-		session.Options{Name: *name, Color: col})
+		session.Options{Name: *name, Color: col}, stderr)
 }
 
 // openCanvas joins the room at link and runs the TUI on it until the user
 // quits. The session stays up until the TUI is gone, so that the terminal
 // is restored before anything else is printed.
-func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Options) error {
-	sess, err := session.Dial(ctx, link, so)
+//
+// The canvas keeps two things in the state directory: its outbox (commits
+// not yet answered, resent by the next canvas on the room) and, when it
+// owns the room, the owner token, used on the next join without a token.
+func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Options, stderr io.Writer) error {
+	l, err := wire.ParseLink(link)
 	if err != nil {
+		return err
+	}
+	state := statedir.Dir()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if so.Outbox == nil {
+		j, err := outbox.Open(statedir.OutboxDir(state), l.Base, l.Room, log)
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		defer j.Close()
+		so.Outbox = j
+	}
+	tokens := statedir.OwnerTokens(state)
+	kept := ""
+	if l.Token == "" && so.Token == "" {
+		if kept, err = tokens.Get(l.Base, l.Room); err != nil {
+			fmt.Fprintf(stderr, "tcanvas: owner tokens: %v\n", err)
+		}
+		so.Token = kept
+	}
+	sess, err := session.Dial(ctx, link, so)
+	if err != nil && kept != "" {
+		// The kept token was revoked, or the room recreated: join as anyone
+		// would, and stop offering it.
+		fmt.Fprintf(stderr, "tcanvas: the owner token kept for %s was refused (%v); joining without it\n", l.String(), err)
+		tokens.Set(l.Base, l.Room, "")
+		so.Token = ""
+		sess, err = session.Dial(ctx, link, so)
+	}
+	if err != nil {
+		if n := so.Outbox.Len(); n > 0 {
+			return fmt.Errorf("join: %w (%d %s of yours kept for this room, sent when you next get in)", err, n, plural(n, "commit", "commits"))
+		}
 		return fmt.Errorf("join: %w", err)
 	}
 	defer sess.Close()
+	keepOwnerToken(tokens, l, so.Token, sess, stderr)
 	if err := ui.Run(ctx, sess, uo); err != nil {
 		return err
 	}
 	// Give commits made just before quitting a moment to reach the room;
-	// the session would resend them next time, but there is no next time.
-	sctx, cancel := context.WithTimeout(ctx, syncOnQuit)
-	defer cancel()
-	sess.Sync(sctx)
+	// what does not make it stays in the outbox for next time.
+	if sess.Link().State == session.Online {
+		sctx, cancel := context.WithTimeout(ctx, syncOnQuit)
+		defer cancel()
+		sess.Sync(sctx)
+	}
+	if n := so.Outbox.Len(); n > 0 {
+		fmt.Fprintf(stderr, "tcanvas: %d %s not yet in room %s, kept in %s: they are sent the next time you join it\n",
+			n, plural(n, "commit", "commits"), l.Room, statedir.OutboxDir(state))
+	}
 	return nil
+}
+
+// keepOwnerToken saves the token this session owns the room with, so that
+// the next join (without a token) is the owner's again.
+func keepOwnerToken(tokens *statedir.Tokens, l wire.Link, used string, sess *session.Session, stderr io.Writer) {
+	info := sess.Info()
+	if info.Role != wire.RoleOwner {
+		return
+	}
+	tok := info.Token // minted for us: we created the room
+	if tok == "" {
+		tok = used
+	}
+	if tok == "" {
+		tok = l.Token
+	}
+	if tok == "" {
+		return
+	}
+	if err := tokens.Set(l.Base, l.Room, tok); err != nil {
+		fmt.Fprintf(stderr, "tcanvas: keeping the owner token: %v\n", err)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // defaultName is the user's login name if it is a valid display name.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -32,10 +34,11 @@ func main() {
 const usage = `tcanvas — a collaborative ASCII canvas in your terminal.
 
 Usage:
-  tcanvas                         start a local authority (open rooms) and open the canvas
+  tcanvas [--listen ADDR]         start a local authority (open rooms) and open the canvas
   tcanvas join ROOM_URL [flags]   open the canvas of any room
   tcanvas serve [flags]           run the authority server
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
+  tcanvas token mint|list|revoke ROOM_URL   manage a room's invite tokens (owners)
   tcanvas export ROOM_URL ...     write a room's canvas as text, ANSI, SVG or PNG
   tcanvas replay ROOM_URL ...     play a room's history back, or write it as an asciicast
   tcanvas version                 print the version
@@ -44,8 +47,8 @@ Run 'tcanvas COMMAND -h' for a command's flags.
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return local(ctx, stdout, stderr)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !slices.Contains([]string{"-h", "--help", "-v", "--version"}, args[0]) {
+		return local(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
 	case "serve":
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return joinCmd(ctx, args[1:], stdout, stderr)
 	case "bot":
 		return botCmd(ctx, args[1:], stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "replay":

@@ -34,6 +34,7 @@ type serveConfig struct {
 	connRate float64
 	cluster  clusterConfig // with --store postgres://…
 	ssh      sshConfig     // --ssh: the SSH front door
+	ln       net.Listener  // already listening (the local mode); else addr is listened on
 }
 
 // listFlag is a repeatable string flag.
@@ -65,11 +66,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runServer(ctx, cfg, stdout, stderr)
 }
 
-// local is what `tcanvas` alone does: an embedded authority on loopback
-// whose rooms are open, and the canvas of its default room with the link
-// others can join with. The terminal belongs to the canvas, so the
-// authority logs to a file in the data directory.
-func local(ctx context.Context, stdout, stderr io.Writer) error {
+// local is what `tcanvas` alone does: an embedded authority whose rooms
+// are open, and the canvas of its default room with the link others can
+// join with. It listens on loopback, on the port of last time (so that
+// those who joined come back by themselves after a restart), or with
+// --listen where the LAN can reach it. The terminal belongs to the canvas,
+// so the authority logs to a file in the data directory.
+func local(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	lf, err := parseLocalFlags(args, stderr)
+	if err != nil {
+		return err
+	}
 	data := defaultDataDir()
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
@@ -79,19 +86,29 @@ func local(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer logf.Close()
-	cfg := serveConfig{addr: "127.0.0.1:0", data: data, open: true, idle: 30 * time.Second, logLevel: "info"}
+	ln, notice, prev, err := listenLocal(data, lf.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	cfg := serveConfig{addr: ln.Addr().String(), ln: ln, data: data, open: true, idle: 30 * time.Second, logLevel: "info"}
 	e, err := startServer(ctx, cfg, logf)
 	if err != nil {
 		return err
 	}
 	defer e.stop()
-	link := e.base + "/r/" + localRoom
+	base := shareBase(ln.Addr())
+	carryOwnerToken(prev, base)
+	link := base + "/r/" + localRoom
 	name := defaultName()
 	col, _ := parseColor("", name) // a name's default colour always parses
 	join := "tcanvas join " + link
+	welcome := "join me: " + join + " · tab shows it again"
+	if notice != "" {
+		welcome = notice + " · " + welcome
+	}
 	return openCanvas(ctx, link,
-		ui.Options{Share: join, Welcome: "join me: " + join + " · tab shows it again"},
-		session.Options{Name: name, Color: col})
+		ui.Options{Share: join, Welcome: welcome, HostsRoom: true},
+		session.Options{Name: name, Color: col}, stderr)
 }
 
 func defaultDataDir() string {
@@ -128,10 +145,12 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 		return nil, err
 	}
 	// Listen first: a node advertises the address it really got.
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("serve: %w", err)
+	ln := cfg.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.addr); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("serve: %w", err)
+		}
 	}
 	if cluster.Advertise == "" {
 		cluster.Advertise = advertiseURL(ln.Addr())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tcanvas/tcanvas/internal/statedir"
+	"github.com/tcanvas/tcanvas/net/session"
 )
 
 // End-to-end tests of the canvas: real `tcanvas join` (and `tcanvas`)
@@ -226,6 +230,8 @@ func TestTUILocalModeAndRestore(t *testing.T) {
 	x.keys("guest", "Space", "Space") // one cell of pen
 	x.waitFor("local", "the guest's drawing", func(s string) bool { return rows(s, 1, 1) == "  #" })
 
+	x.keys("local", "q") // asks first: the guest is still here
+	x.waitText("local", "quitting ends the room for them")
 	x.keys("local", "q")
 	x.waitText("local", "[exited 0]")
 	assertRestored(t, x, "local")
@@ -275,4 +281,152 @@ func TestTUILostConnection(t *testing.T) {
 	x.keys("c", "q")
 	x.waitText("c", "[exited 0]")
 	assertRestored(t, x, "c")
+}
+
+// TestTUIOutboxSurvivesQuitAndServerCrash: two participants; the server
+// is SIGKILLed; one of them draws while it is gone, presses q and is told
+// the strokes are not in the room yet; a second q quits, keeping them. The
+// server comes back, the participant starts again, and its strokes land,
+// once, and the other participant sees them.
+func TestTUIOutboxSurvivesQuitAndServerCrash(t *testing.T) {
+	data, addr := t.TempDir(), freePort(t)
+	srv := startServerProc(t, data, "--open", "--addr", addr)
+	link := srv.base + "/r/outbox"
+	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	x := newTmux(t)
+	x.start("ann", 80, 24, state, binary, "join", link, "--name", "ann")
+	x.start("bo", 80, 24, nil, binary, "join", link, "--name", "bo")
+	for _, p := range []string{"ann", "bo"} {
+		x.waitFor(p, "online with both", func(s string) bool {
+			return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+		})
+	}
+	srv.cmd.Process.Signal(syscall.SIGKILL)
+	srv.cmd.Wait()
+	x.waitFor("ann", "the offline state", func(s string) bool { return !strings.Contains(s, "● online") })
+	x.keys("ann", "Space", "l", "l", "Space") // three cells of pen, drawn offline
+	x.keys("ann", "j", "Space", "Space")      // and one more cell below
+	x.waitText("ann", "2 pending")
+	x.keys("ann", "q")
+	x.waitText("ann", "quitting: 2 commits not in the room yet")
+	if s := x.capture("ann"); strings.Contains(s, "[exited") {
+		t.Fatalf("the first q quit with strokes pending:\n%s", s)
+	}
+	x.keys("ann", "q")
+	s := x.waitText("ann", "[exited 0]")
+	if !strings.Contains(s, "2 commits not yet in room outbox") {
+		t.Fatalf("no word about the kept commits after quitting:\n%s", s)
+	}
+
+	startServerProc(t, data, "--open", "--addr", addr)
+	x.waitFor("bo", "bo back online", func(s string) bool { return strings.Contains(s, "● online") })
+	if s := x.capture("bo"); rows(s, 1, 2) != "\n" {
+		t.Fatalf("ann's strokes reached the room before she came back:\n%s", s)
+	}
+	x.start("ann2", 80, 24, state, binary, "join", link, "--name", "ann")
+	x.waitFor("ann2", "the kept strokes to land", func(s string) bool {
+		return strings.Contains(s, "● online") && !strings.Contains(s, "pending") && rows(s, 1, 2) == "  ###\n    #"
+	})
+	x.keys("ann2", "j", "j", "j", "j", "j", "j") // her name label beside her cursor would cover the second stroke
+	x.waitFor("bo", "ann's strokes", func(s string) bool { return rows(s, 1, 2) == "  ###\n    #" })
+	// Once: the room holds exactly the two commits, whatever was resent.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	check, err := session.Dial(ctx, link, session.Options{Name: "check", NoMesh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	if seq := check.Info().Seq; seq != 2 {
+		t.Fatalf("the room is at seq %d, want 2 (ann's two strokes, once each)", seq)
+	}
+	if got := strings.TrimRight(exportRoom(t, link), "\n"); got != "###\n  #" {
+		t.Fatalf("the room holds:\n%s", got)
+	}
+}
+
+// TestTUIInvitePanel: in a room that is not open, the owner opens the
+// invite panel, mints an editor link (shown, and copied with OSC 52); a
+// second participant joins with it and draws; the owner revokes it in the
+// panel and the second participant is read-only at once.
+func TestTUIInvitePanel(t *testing.T) {
+	srv := startServerProc(t, t.TempDir())
+	link := srv.base + "/r/invite"
+	x := newTmux(t)
+	ownState := t.TempDir()
+	x.start("own", 140, 30, []string{"XDG_STATE_HOME=" + ownState}, binary, "join", link, "--name", "own")
+	x.waitFor("own", "the owner online", func(s string) bool { return strings.Contains(s, "● online") && strings.Contains(s, "owner") })
+	x.run("set-option", "-g", "set-clipboard", "on") // keep what OSC 52 copies in a tmux buffer
+
+	x.keys("own", "C-o")
+	x.waitText("own", "live tokens · 1")
+	x.keys("own", "e")
+	s := x.waitText("own", "new editor link")
+	m := regexp.MustCompile(`tcanvas join (http://\S+\?token=tc_[A-Za-z0-9_-]+)`).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no invite on screen:\n%s", s)
+	}
+	invite := m[1]
+	x.waitText("own", "live tokens · 2")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(x.run("show-buffer"), invite) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the invite was not copied: buffer %q", x.run("show-buffer"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	x.start("ed", 80, 24, []string{"XDG_STATE_HOME=" + t.TempDir()}, binary, "join", invite, "--name", "ed")
+	x.waitFor("ed", "the editor online", func(s string) bool {
+		return strings.Contains(s, "● online") && strings.Contains(s, "editor") && strings.Contains(s, "2 here")
+	})
+	x.keys("ed", "Space", "Space")
+	x.waitFor("own", "the editor's drawing", func(s string) bool { return block(s, 1, 1, 0, 10) == "  #" })
+
+	x.keys("own", "j", "x") // the second token, the editor's
+	x.waitText("own", "revoked ")
+	x.waitText("ed", "READ-ONLY")
+	x.keys("ed", "l", "Space", "Space")
+	x.waitText("ed", "read-only")
+	// The owner's token was kept in its state directory when it created the room.
+	tok, err := statedir.OwnerTokens(filepath.Join(ownState, "tcanvas")).Get(srv.base, "invite")
+	if err != nil || tok == "" {
+		t.Fatalf("no owner token kept: %q %v", tok, err)
+	}
+	if got := strings.TrimRight(exportRoom(t, link+"?token="+tok), "\n"); got != "#" {
+		t.Fatalf("the room holds %q after the viewer tried to draw", got)
+	}
+}
+
+// TestTUILocalModeRestartKeepsRoom: the host of `tcanvas` is asked before
+// quitting ends the room for a guest; started again, it listens on the
+// same address, is the room's owner again, and the guest, who did
+// nothing, is back online with it by itself.
+func TestTUILocalModeRestartKeepsRoom(t *testing.T) {
+	env := []string{"XDG_DATA_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "USER=lou"}
+	x := newTmux(t)
+	x.start("host", 100, 30, env, binary)
+	s := x.waitFor("host", "the owner's canvas", func(s string) bool {
+		return strings.Contains(s, "join me: tcanvas join http://127.0.0.1:") && strings.Contains(s, "owner")
+	})
+	link := regexp.MustCompile(`tcanvas join (http://127\.0\.0\.1:\d+/r/main)`).FindStringSubmatch(s)[1]
+	x.start("guest", 80, 24, nil, binary, "join", link, "--name", "guest")
+	x.waitText("guest", "2 here")
+	x.waitText("host", "2 here")
+
+	x.keys("host", "q")
+	x.waitText("host", "1 other is here: quitting ends the room for them")
+	x.keys("host", "q")
+	x.waitText("host", "[exited 0]")
+	x.waitFor("guest", "the guest to lose the room", func(s string) bool { return !strings.Contains(s, "● online") })
+
+	x.start("host2", 100, 30, env, binary)
+	x.waitFor("host2", "the host back as owner", func(s string) bool {
+		return strings.Contains(s, "join me: tcanvas join "+link) && strings.Contains(s, "main owner")
+	})
+	x.waitFor("guest", "the guest back by itself", func(s string) bool {
+		return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+	})
+	x.keys("guest", "Space", "Space")
+	x.waitFor("host2", "the guest's drawing", func(s string) bool { return rows(s, 1, 1) == "  #" })
 }

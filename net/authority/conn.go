@@ -398,6 +398,8 @@ func (c *conn) readLoop() {
 			rm.post(func() { rm.afterWelcome(c, func() { rm.mint(c, m) }) })
 		case *wire.Revoke:
 			rm.post(func() { rm.afterWelcome(c, func() { rm.revoke(c, m) }) })
+		case *wire.ListTokens:
+			rm.post(func() { rm.afterWelcome(c, func() { rm.listTokens(c, m) }) })
 		}
 	}
 }

@@ -350,6 +350,15 @@ func (s *Session) handle(b []byte) (*wire.Error, error) {
 	case wire.TRevoked:
 		// Our own role change arrives as a roster update; this only
 		// confirms a Revoke we asked for.
+		var m wire.Revoked
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.emit(TokenRevoked{Req: m.Req, ID: m.ID})
+		}
+	case wire.TTokens:
+		var m wire.TokenList
+		if err := json.Unmarshal(b, &m); err == nil {
+			s.emit(Tokens{Req: m.Req, Tokens: m.Tokens})
+		}
 	case wire.TToken:
 		var m wire.Token
 		if err := json.Unmarshal(b, &m); err == nil {

@@ -72,6 +72,17 @@ type Token struct {
 	Role           wire.Role
 }
 
+// TokenRevoked: the answer to Revoke, once the revocation is durable.
+type TokenRevoked struct {
+	Req, ID string
+}
+
+// Tokens: the answer to ListTokens, the room's live tokens oldest first.
+type Tokens struct {
+	Req    string
+	Tokens []wire.TokenInfo
+}
+
 // Error: a non-fatal problem the authority reported, or a fatal one that
 // ended the session (then Fatal is set and the session is closed).
 type Error struct {
@@ -80,14 +91,16 @@ type Error struct {
 	Fatal  bool
 }
 
-func (Committed) event()   {}
-func (Rejected) event()    {}
-func (Synced) event()      {}
-func (Roster) event()      {}
-func (Presence) event()    {}
-func (LinkChanged) event() {}
-func (Token) event()       {}
-func (Error) event()       {}
+func (Committed) event()    {}
+func (Rejected) event()     {}
+func (Synced) event()       {}
+func (Roster) event()       {}
+func (Presence) event()     {}
+func (LinkChanged) event()  {}
+func (Token) event()        {}
+func (TokenRevoked) event() {}
+func (Tokens) event()       {}
+func (Error) event()        {}
 
 // Peer is a roster entry as the session sees it.
 type Peer struct {

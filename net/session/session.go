@@ -17,6 +17,7 @@ import (
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/mesh"
+	"github.com/tcanvas/tcanvas/net/outbox"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -69,11 +70,20 @@ type Options struct {
 	// Existing joins only a room that exists: Dial of a missing one fails
 	// with ErrNoRoom instead of creating it (and owning it).
 	Existing bool
+	// Outbox, when set, journals every commit on disk before it is shown
+	// as pending, and the session starts with what the journal still holds
+	// (resent with the same IDs, under the journal's client ID, which
+	// replaces ClientID). Nil keeps the outbox in memory only, as bots and
+	// the SSH door do. The caller closes it after the session.
+	Outbox *outbox.Journal
 }
 
 func (o Options) withDefaults() Options {
 	if o.Name == "" {
 		o.Name = "anon"
+	}
+	if o.Outbox != nil {
+		o.ClientID = o.Outbox.ClientID()
 	}
 	if o.ClientID == "" {
 		b := make([]byte, 8)
@@ -179,6 +189,7 @@ func Dial(ctx context.Context, link string, opts Options) (*Session, error) {
 		failed:  map[string]bool{},
 		state:   Link{State: Connecting},
 	}
+	s.restore()
 	c, err := s.connect(sctx)
 	if err != nil {
 		cancel()
@@ -353,6 +364,10 @@ func (s *Session) Commit(ops []model.Op) (string, error) {
 		return "", err
 	}
 	p := &pending{id: s.nextIDLocked(), kind: wire.KindDraw, ops: ops}
+	if err := s.journalLocked(p, 0); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
 	p.eff = s.view.Apply(ops)
 	s.pend = append(s.pend, p)
 	s.undos = append(s.undos, p.id)
@@ -402,8 +417,12 @@ func (s *Session) revert(kind string, from, to *[]string, empty error) (string, 
 		return "", empty
 	}
 	target := (*from)[len(*from)-1]
-	*from = (*from)[:len(*from)-1]
 	p := &pending{id: s.nextIDLocked(), kind: kind, targetID: target}
+	if err := s.journalLocked(p, s.ownSeq[target]); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	*from = (*from)[:len(*from)-1]
 	s.pend = append(s.pend, p)
 	*to = append(*to, p.id)
 	s.mu.Unlock()
@@ -452,6 +471,12 @@ func (s *Session) Mint(role wire.Role, req string) error {
 // Revoke withdraws a token by ID (owners only).
 func (s *Session) Revoke(id, req string) error {
 	return s.sendControl(wire.Revoke{T: wire.TRevoke, Req: req, ID: id})
+}
+
+// ListTokens asks the authority for the room's live tokens (owners only);
+// the answer arrives as a Tokens event carrying req, a refusal as an Error.
+func (s *Session) ListTokens(req string) error {
+	return s.sendControl(wire.ListTokens{T: wire.TTokens, Req: req})
 }
 
 // signalsChanged wakes everyone waiting on pend.

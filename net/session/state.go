@@ -60,6 +60,7 @@ func (s *Session) applyCommitted(m wire.Committed) error {
 	}
 	s.seq = m.Seq
 	if own >= 0 {
+		s.settle(m.ID, m.Seq)
 		s.ownSeq[m.ID] = m.Seq
 		s.signalChangedLocked()
 	}
@@ -77,6 +78,7 @@ func (s *Session) applyCommitted(m wire.Committed) error {
 func (s *Session) acked(m wire.Ack) {
 	s.mu.Lock()
 	found := s.dropPendingLocked(m.ID)
+	s.settle(m.ID, m.Seq)
 	s.ownSeq[m.ID] = m.Seq
 	s.mu.Unlock()
 	s.poke()
@@ -90,6 +92,7 @@ func (s *Session) rejected(m wire.Reject) {
 	s.mu.Lock()
 	found := s.dropPendingLocked(m.ID)
 	if found {
+		s.settle(m.ID, 0)
 		s.failed[m.ID] = true
 	}
 	s.mu.Unlock()
@@ -111,6 +114,7 @@ func (s *Session) dropPendingLocked(id string) bool {
 			// Undos of a commit that will never exist can never be sent.
 			for j := 0; j < len(s.pend); j++ {
 				if s.pend[j].targetID == id {
+					s.settle(s.pend[j].id, 0)
 					s.pend = append(s.pend[:j], s.pend[j+1:]...)
 					j--
 				}

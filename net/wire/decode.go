@@ -56,7 +56,7 @@ var (
 
 // DecodeClient decodes and checks one control frame sent by a client. It
 // returns a pointer to one of Hello, Commit, Undo (for both undo and redo),
-// Signal, Mint or Revoke. Ops are checked for shape here; the authority
+// Signal, Mint, Revoke or ListTokens. Ops are checked for shape here; the authority
 // checks them against its canvas limits with model.ValidateOps.
 func DecodeClient(b []byte) (any, error) {
 	if err := CheckJSONText(b); err != nil {
@@ -80,6 +80,8 @@ func DecodeClient(b []byte) (any, error) {
 		v = &Mint{}
 	case TRevoke:
 		v = &Revoke{}
+	case TTokens:
+		v = &ListTokens{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, h.T)
 	}
@@ -162,6 +164,13 @@ func (r *Revoke) check() error {
 		return fmt.Errorf("%w: req longer than %d bytes", ErrField, MaxIDLen)
 	}
 	return CheckID("id", r.ID)
+}
+
+func (l *ListTokens) check() error {
+	if len(l.Req) > MaxIDLen {
+		return fmt.Errorf("%w: req longer than %d bytes", ErrField, MaxIDLen)
+	}
+	return nil
 }
 
 // AuthorOf is the public name of a client ID: stable, so that a UI can

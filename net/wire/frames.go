@@ -22,6 +22,7 @@ const (
 	TSignal = "signal" // also server to client
 	TMint   = "mint"
 	TRevoke = "revoke"
+	TTokens = "tokens" // also server to client: the answer
 
 	// Server to client.
 	TWelcome   = "welcome"
@@ -269,6 +270,28 @@ type Revoke struct {
 	T   string `json:"t"`
 	Req string `json:"req"`
 	ID  string `json:"id"`
+}
+
+// ListTokens asks for the room's live tokens (owner only). The answer is a
+// TokenList with the same Req.
+type ListTokens struct {
+	T   string `json:"t"`
+	Req string `json:"req"`
+}
+
+// TokenList answers ListTokens: every token not revoked, oldest first,
+// without secrets (the authority keeps only their hashes).
+type TokenList struct {
+	T      string      `json:"t"`
+	Req    string      `json:"req"`
+	Tokens []TokenInfo `json:"tokens"`
+}
+
+// TokenInfo is one live token in a TokenList.
+type TokenInfo struct {
+	ID      string `json:"id"`
+	Role    Role   `json:"role"`
+	Created int64  `json:"created"` // Unix milliseconds
 }
 
 // Revoked confirms a revoke once it is durable.

@@ -37,6 +37,8 @@ func TestDecodeClientTable(t *testing.T) {
 		{"mint", `{"t":"mint","req":"r","role":"viewer"}`, nil},
 		{"mint bad role", `{"t":"mint","req":"r","role":"god"}`, ErrField},
 		{"revoke", `{"t":"revoke","req":"r","id":"abc"}`, nil},
+		{"tokens", `{"t":"tokens","req":"l"}`, nil},
+		{"tokens long req", `{"t":"tokens","req":"` + strings.Repeat("r", 65) + `"}`, ErrField},
 		{"unknown", `{"t":"welcome"}`, ErrUnknownType},
 		{"not json", `hello`, ErrMalformed},
 		{"array", `[1]`, ErrMalformed},
@@ -169,6 +171,7 @@ func FuzzDecodeClient(f *testing.F) {
 	f.Add([]byte(`{"t":"undo","id":"a-2","target":1}`))
 	f.Add([]byte(`{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835\udc00 \\ud800"}]}`))
 	f.Add([]byte(`{"t":"signal","to":2,"data":{"sdp":"v=0"}}`))
+	f.Add([]byte(`{"t":"tokens","req":"l1"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := DecodeClient(b)
 		if err != nil {

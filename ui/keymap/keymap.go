@@ -34,7 +34,7 @@ type KeyMap struct {
 	Undo, Redo key.Binding
 
 	// Peers.
-	Peers, NextPeer, PrevPeer, Follow, Invisible, NoFollow key.Binding
+	Peers, NextPeer, PrevPeer, Follow, Invisible, NoFollow, Invite key.Binding
 
 	// Application.
 	Save, Help, Quit key.Binding
@@ -99,6 +99,7 @@ func Default() KeyMap {
 		Follow:    b("F", "follow / stop", "F"),
 		Invisible: b("I", "invisible mode", "I"),
 		NoFollow:  b("ctrl+f", "refuse followers", "ctrl+f"),
+		Invite:    b("ctrl+o", "invite links", "ctrl+o"),
 
 		Save: b("ctrl+s", "save PNG + TXT here", "ctrl+s"),
 		Help: b("?", "this help", "?"),
@@ -143,7 +144,7 @@ func (k KeyMap) Groups() []Group {
 		}},
 		{"Style", []key.Binding{k.Brush, k.Palette, both(k.FGPrev, k.FGNext, "foreground −/+"), both(k.BGPrev, k.BGNext, "background −/+"), k.ASCII}},
 		{"Edit", []key.Binding{k.Copy, k.Cut, k.Delete, k.Move, k.Paste, k.Undo, k.Redo}},
-		{"Peers", []key.Binding{k.Peers, both(k.NextPeer, k.PrevPeer, "jump to next/prev."), k.Follow, k.Invisible, k.NoFollow, k.Save, k.Help, k.Quit}},
+		{"Peers", []key.Binding{k.Peers, both(k.NextPeer, k.PrevPeer, "jump to next/prev."), k.Follow, k.Invisible, k.NoFollow, k.Invite, k.Save, k.Help, k.Quit}},
 		{"Mouse", Mouse},
 	}
 }
