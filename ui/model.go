@@ -33,16 +33,19 @@ type Model struct {
 	tool, prevTool Tool
 	boxStyle       model.BoxStyle
 	rectFilled     bool
+	lineBrush      bool         // the line tool draws the brush at any angle
+	arrows         model.Arrows // the line tool's arrowheads
 	brush          rune
 	fg, bg         model.Color
 	ascii          bool
 
-	st    stroke     // the stroke being drawn, if any
-	text  *textEdit  // the text being typed, if any
-	sel   model.Rect // the selection; empty when there is none
-	clip  *block     // the clipboard
-	float *floating  // a paste or move following the cursor
-	pan   *panDrag   // a mouse pan in progress
+	st     stroke     // the stroke being drawn, if any
+	text   *textEdit  // the text being typed, if any
+	sel    model.Rect // the selection; empty when there is none
+	clip   *block     // the clipboard
+	float  *floating  // a paste or move following the cursor
+	pan    *panDrag   // a mouse pan in progress
+	prompt *prompt    // a question in the notice line (ctrl+o's file name)
 
 	roster    map[uint16]session.Peer
 	peers     map[uint16]*peerState
@@ -237,6 +240,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case savedMsg:
 		m.saved(msg)
+		return nil
+	case importedMsg:
+		m.imported(msg)
 		return nil
 	case tea.ColorProfileMsg:
 		m.profile = msg.Profile

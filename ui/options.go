@@ -29,6 +29,10 @@ type Options struct {
 	// files would land on the server).
 	SaveDir string
 	NoSave  bool
+	// Import reads a file for ctrl+o, which floats it at the cursor like a
+	// paste. Nil turns the key off (the SSH front door: the file would be
+	// read on the server).
+	Import ImportFunc
 	// Now is the clock for fading peers, notices and countdowns. Default
 	// time.Now; tests pin it so that screens do not depend on timing.
 	Now func() time.Time

@@ -53,6 +53,9 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // quits. The session stays up until the TUI is gone, so that the terminal
 // is restored before anything else is printed.
 func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Options) error {
+	if uo.Import == nil {
+		uo.Import = importFile
+	}
 	sess, err := session.Dial(ctx, link, so)
 	if err != nil {
 		return fmt.Errorf("join: %w", err)

@@ -37,6 +37,7 @@ Usage:
   tcanvas serve [flags]           run the authority server
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
   tcanvas export ROOM_URL ...     write a room's canvas as text, ANSI, SVG or PNG
+  tcanvas import FILE ROOM_URL    draw a text or ANSI file into a room (--at x,y)
   tcanvas replay ROOM_URL ...     play a room's history back, or write it as an asciicast
   tcanvas version                 print the version
 
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return botCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

@@ -171,9 +171,9 @@ func TestTUITwoUsersDrawTogether(t *testing.T) {
 		t.Fatalf("export lacks alice's text:\n%s", out)
 	}
 
-	// bob draws a vertical line through the text's third letter (cell 2,5
+	// bob draws a vertical stroke through the text's third letter (cell 2,5
 	// to 2,7), after alice's text: alice's undo must leave it whole.
-	x.keys("bob", "o", "l", "l", "j", "j", "j", "j", "j", "/", "B", "|", "Space", "j", "j", "Space")
+	x.keys("bob", "o", "l", "l", "j", "j", "j", "j", "j", "p", "B", "|", "Space", "j", "j", "Space")
 	x.waitFor("alice", "bob's line over her text", func(s string) bool {
 		return block(s, 6, 8, 0, 11) == "    |\n  he|lo e2e\n    |"
 	})
