@@ -267,3 +267,22 @@ func TestGoldenASCII(t *testing.T) {
 	h.sync()
 	h.golden("ascii")
 }
+
+// TestGoldenGhosts: what peers are doing before they commit it: bob drags
+// an arrow with an elbow, cy types two lines of text.
+func TestGoldenGhosts(t *testing.T) {
+	a := newAuthority(t, true)
+	h := newHarness(t, a, "ghosts", "ann", model.Indexed(203))
+	bob := dial(t, h.ctx, a.link("ghosts"), "bob", model.Indexed(114))
+	cy := dial(t, h.ctx, a.link("ghosts"), "cy", model.Indexed(75))
+	h.waitFor("the roster", func() bool { return len(h.m.roster) == 2 })
+	point(bob, model.Point{X: 30, Y: 12}, wire.Presence{Ghost: &wire.Ghost{Kind: wire.GhostPath, Style: model.BoxRounded,
+		Arrows: uint8(model.ArrowEnd), Points: []model.Point{{X: 4, Y: 3}, {X: 30, Y: 3}, {X: 30, Y: 12}}}})
+	point(cy, model.Point{X: 46, Y: 7}, wire.Presence{Ghost: &wire.Ghost{Kind: wire.GhostText,
+		Points: []model.Point{{X: 40, Y: 6}}, Text: "work in\nprogress"}})
+	h.waitFor("their ghosts", func() bool {
+		b, c := h.peer("bob"), h.peer("cy")
+		return b != nil && b.p.Ghost != nil && c != nil && c.p.Ghost != nil
+	})
+	h.golden("ghosts")
+}

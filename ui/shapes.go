@@ -19,18 +19,20 @@ const (
 	shapeRectFill           // a filled rectangle
 	shapeBox                // a box of box-drawing glyphs
 	shapePath               // a box-drawing line through the corners pts, with arrowheads
+	shapeText               // a peer's text being typed: text from a
 )
 
 // shape is a stroke's geometry and brush: the same description draws our
 // preview, our commit and a peer's ghost, so what you see while dragging is
 // what is committed.
 type shape struct {
-	kind  shapeKind
-	a, b  model.Point
+	kind   shapeKind
+	a, b   model.Point
 	pts    []model.Point // shapeFree: the cells; shapePath: the corners
 	ch     rune          // brush; 0 erases (shapeFree only)
 	style  model.BoxStyle
 	arrows model.Arrows // shapePath
+	text   string       // shapeText
 }
 
 // boxy reports a shape drawn in box glyphs, which join what they cross.
@@ -108,6 +110,18 @@ func (s *shape) each(clip *model.Rect, fn func(x, y int32, ch rune)) {
 				fn(x, y, ch)
 			}
 		})
+	case shapeText:
+		x, y := s.a.X, s.a.Y
+		for _, r := range s.text {
+			if r == '\n' {
+				x, y = s.a.X, y+1
+				continue
+			}
+			if in(x, y) {
+				fn(x, y, r)
+			}
+			x++
+		}
 	case shapeRect, shapeRectFill, shapeBox:
 		r := spanRect(s.a, s.b)
 		vis := r
@@ -243,6 +257,12 @@ func shapeOfGhost(g *wire.Ghost) (shape, bool) {
 	case wire.GhostPath:
 		s.kind, s.pts, s.arrows = shapePath, g.Points, model.Arrows(g.Arrows)
 		return s, len(g.Points) >= 2
+	case wire.GhostText:
+		if len(g.Points) < 1 {
+			return s, false
+		}
+		s.kind, s.a, s.text = shapeText, g.Points[0], g.Text
+		return s, true
 	case wire.GhostLine:
 		s.kind = shapeLine
 	case wire.GhostRect:
