@@ -39,13 +39,15 @@ type Model struct {
 	fg, bg         model.Color
 	ascii          bool
 
-	st     stroke     // the stroke being drawn, if any
-	text   *textEdit  // the text being typed, if any
-	sel    model.Rect // the selection; empty when there is none
-	clip   *block     // the clipboard
-	float  *floating  // a paste or move following the cursor
-	pan    *panDrag   // a mouse pan in progress
-	prompt *prompt    // a question in the notice line (ctrl+o's file name)
+	st    stroke     // the stroke being drawn, if any
+	text  *textEdit  // the text being typed, if any
+	sel   model.Rect // the selection; empty when there is none
+	clip  *block     // the clipboard
+	float *floating  // a paste or move following the cursor
+	pan   *panDrag   // a mouse pan in progress
+
+	prompt    *prompt // a question in the notice line (ctrl+o's file name)
+	prefsFile string  // where the preferences are saved when the program ends; "" for nowhere
 
 	roster    map[uint16]session.Peer
 	peers     map[uint16]*peerState
@@ -115,6 +117,12 @@ func New(ctx context.Context, sess *session.Session, opts Options) *Model {
 	m.setRoster(sess.Roster())
 	if opts.Welcome != "" {
 		m.say(opts.Welcome, 30*time.Second)
+	}
+	if m.prefsFile = opts.PrefsFile; m.prefsFile != "" {
+		if problem := m.loadPrefs(m.prefsFile); problem != "" {
+			m.say(problem, 20*time.Second)
+		}
+		m.prevTool = m.tool
 	}
 	// Start with the origin a little in from the top-left corner, so that
 	// what people draw first is not glued to the screen's edge.

@@ -56,6 +56,11 @@ func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Opti
 	if uo.Import == nil {
 		uo.Import = importFile
 	}
+	if uo.PrefsFile == "" {
+		if path, err := ui.PrefsPath(); err == nil {
+			uo.PrefsFile = path
+		} // no config directory (no $HOME): preferences last this run only
+	}
 	sess, err := session.Dial(ctx, link, so)
 	if err != nil {
 		return fmt.Errorf("join: %w", err)

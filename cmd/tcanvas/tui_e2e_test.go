@@ -23,6 +23,7 @@ import (
 type tmux struct {
 	t    *testing.T
 	sock string
+	cfg  string // XDG_CONFIG_HOME of everything started: never the user's own preferences
 }
 
 var tmuxN atomic.Int32
@@ -32,7 +33,7 @@ func newTmux(t *testing.T) *tmux {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (scripts/test installs it)")
 	}
-	x := &tmux{t: t, sock: fmt.Sprintf("tcanvas-e2e-%d-%d", os.Getpid(), tmuxN.Add(1))}
+	x := &tmux{t: t, sock: fmt.Sprintf("tcanvas-e2e-%d-%d", os.Getpid(), tmuxN.Add(1)), cfg: t.TempDir()}
 	t.Cleanup(func() { exec.Command("tmux", "-L", x.sock, "kill-server").Run() })
 	return x
 }
@@ -52,7 +53,7 @@ func (x *tmux) run(args ...string) string {
 func (x *tmux) start(name string, w, h int, env []string, argv ...string) {
 	x.t.Helper()
 	args := []string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
-	for _, e := range append([]string{"TERM=xterm-256color", "COLORTERM=truecolor"}, env...) {
+	for _, e := range append([]string{"TERM=xterm-256color", "COLORTERM=truecolor", "XDG_CONFIG_HOME=" + x.cfg}, env...) {
 		args = append(args, "-e", e)
 	}
 	sh := `"$0" "$@"; echo "[exited $?]"; exec sleep 600`
