@@ -191,6 +191,16 @@ const notes = `
 - **Box** lines merge with the box lines already there, other people's included: crossings become ┼,
   a line ending on a box or a line makes a T (┬), two line ends make an elbow (┐). A one-cell-wide
   box is a line.
+- **Line** (` + "`/`" + `) draws box lines in the box style, straight or with one elbow: the first move
+  decides where the elbow goes, ` + "`v`" + ` flips it while drawing, ` + "`>`" + ` cycles arrowheads (none, ▶ at the end,
+  both, at the start). An arrow drawn onto a box line stops before it. ` + "`/`" + ` again: double, heavy,
+  rounded, then the brush at any angle.
+- **Connectors.** Moving a selection that holds a box stretches the lines touching its border from
+  outside: each keeps its far end and gets a new elbow, in the same commit (one undo).
+- **Import** (` + "`ctrl+o`" + `) asks for a file (text or ANSI) and floats it at the cursor like a paste;
+  ` + "`tcanvas import FILE ROOM_URL`" + ` draws one from the command line.
+- **Preferences** (tool, brush, colours, box style, line settings) are kept in
+  ` + "`$XDG_CONFIG_HOME/tcanvas/prefs.json`" + ` from one start to the next.
 - **Text.** ` + "`space`" + `/` + "`enter`" + ` or a click places the caret; type, ` + "`enter`" + ` starts a new line,
   ` + "`backspace`" + `/` + "`delete`" + ` and the arrows edit; ` + "`esc`" + ` (or a click elsewhere, or another tool)
   commits the text. Pasting from the terminal while typing types the paste.
