@@ -230,6 +230,71 @@ func reroute(start Point, side Dir, far Point, farDir Dir) []Point {
 	return []Point{start, {start.X, my}, {far.X, my}, far}
 }
 
+// bestRoute chooses among a few routes from start to far the one that
+// crosses the least of what is drawn (boxes included: the one just moved,
+// and the one at the far end), then the one with fewer bends, then the
+// shorter. Besides the plain route of reroute, the candidates step out of
+// the box first and into the far end last, so a box moved past its
+// partner is walked round rather than crossed.
+func bestRoute(start Point, side Dir, far Point, farDir Dir, get func(x, y int32) rune) []Point {
+	s1, f1 := side.Step(start), farDir.Back().Step(far)
+	candidates := [][]Point{
+		reroute(start, side, far, farDir),
+		{start, s1, {f1.X, s1.Y}, f1, far},
+		{start, s1, {s1.X, f1.Y}, f1, far},
+	}
+	var best []Point
+	bestScore := int64(-1)
+	for _, c := range candidates {
+		c = simplify(c)
+		cells := PathCells(c, DefaultLimits.MaxCells)
+		seen := make(map[Point]bool, len(cells))
+		var crossed, repeats int64
+		for i, p := range cells {
+			if seen[p] {
+				repeats++
+			}
+			seen[p] = true
+			if i > 0 && i < len(cells)-1 && get(p.X, p.Y) != 0 {
+				crossed++
+			}
+		}
+		score := repeats*1e9 + crossed*1e6 + int64(len(c))*1e3 + int64(len(cells))
+		if bestScore < 0 || score < bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best
+}
+
+// simplify drops repeated corners and corners in the middle of a straight run.
+func simplify(c []Point) []Point {
+	out := make([]Point, 0, len(c))
+	for _, p := range c {
+		if n := len(out); n > 0 && out[n-1] == p {
+			continue
+		}
+		if n := len(out); n >= 2 {
+			a, b := out[n-2], out[n-1]
+			if (a.X == b.X && b.X == p.X) || (a.Y == b.Y && b.Y == p.Y) {
+				if between(a, b, p) {
+					out[n-1] = p
+					continue
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// between reports whether b lies on the straight run from a to p, so that
+// dropping it keeps the same cells (a run that turns back is kept whole).
+func between(a, b, p Point) bool {
+	in := func(a, b, p int32) bool { return min(a, p) <= b && b <= max(a, p) }
+	return in(a.X, b.X, p.X) && in(a.Y, b.Y, p.Y)
+}
+
 // overlay is the canvas as it will be part-way through a commit: get with
 // some cells replaced.
 type overlay struct {
@@ -298,7 +363,7 @@ func MoveOps(get func(x, y int32) Cell, src Rect, dx, dy int32) []Op {
 		if !c.Joined {
 			start = c.Side.Step(border) // it touched the box without joining it
 		}
-		corners := reroute(start, c.Side, c.Far, c.FarDir)
+		corners := bestRoute(start, c.Side, c.Far, c.FarDir, ov.rune)
 		corners = TrimArrows(corners, c.Arrows&ArrowEnd, ov.rune)
 		st := c.Cell
 		style := BoxStyleOf(st.Ch)
