@@ -67,19 +67,32 @@ func (m *Model) loadPrefs(path string) (problem string) {
 	if errors.Is(err, os.ErrNotExist) {
 		return ""
 	}
-	var p prefs
 	if err == nil {
-		err = json.Unmarshal(b, &p)
-	}
-	if err != nil {
-		// Keep the file for its owner to look at; the next save would
-		// otherwise overwrite it.
-		bad := path + ".bad"
-		if rerr := os.Rename(path, bad); rerr != nil {
-			m.prefsFile = "" // saving would overwrite it
-			return fmt.Sprintf("preferences %s unreadable (%v), using defaults; it could not be moved aside (%v), so they will not be saved", path, err, rerr)
+		var problem string
+		if problem, err = m.applyPrefs(b); err == nil {
+			if problem != "" {
+				return fmt.Sprintf("preferences %s: %s", path, problem)
+			}
+			return ""
 		}
-		return fmt.Sprintf("preferences %s unreadable (%v): using defaults, the file is kept as %s", path, err, bad)
+	}
+	// Keep the file for its owner to look at; the next save would
+	// otherwise overwrite it.
+	bad := path + ".bad"
+	if rerr := os.Rename(path, bad); rerr != nil {
+		m.prefsFile = "" // saving would overwrite it
+		return fmt.Sprintf("preferences %s unreadable (%v), using defaults; it could not be moved aside (%v), so they will not be saved", path, err, rerr)
+	}
+	return fmt.Sprintf("preferences %s unreadable (%v): using defaults, the file is kept as %s", path, err, bad)
+}
+
+// applyPrefs applies the preferences file b. An error means b is not a
+// preferences file at all and nothing was applied; otherwise every good
+// value is applied and problem names the values ignored.
+func (m *Model) applyPrefs(b []byte) (problem string, err error) {
+	var p prefs
+	if err := json.Unmarshal(b, &p); err != nil {
+		return "", err
 	}
 	var bad []string
 	if p.Tool != "" {
@@ -117,9 +130,9 @@ func (m *Model) loadPrefs(path string) (problem string) {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Sprintf("preferences %s: ignored %s (defaults used there)", path, strings.Join(bad, ", "))
+		return "ignored " + strings.Join(bad, ", ") + " (defaults used there)", nil
 	}
-	return ""
+	return "", nil
 }
 
 func readLimited(path string, limit int64) ([]byte, error) {

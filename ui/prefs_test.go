@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,4 +79,31 @@ func TestPrefsBadFile(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("a file with bad values is kept in place: %v", err)
 	}
+}
+
+// FuzzPrefs: whatever a preferences file holds, loading it never panics,
+// leaves the model with values it can save, and what it saves loads back
+// to the same preferences.
+func FuzzPrefs(f *testing.F) {
+	f.Add([]byte(`{"tool":"line","brush":"é","fg":"203","bg":"#010203","box_style":"rounded","arrows":"both"}`))
+	f.Add([]byte(`{"tool":"hammer","brush":"ab","arrows":"up"}`))
+	f.Add([]byte(`{"fg":"zzz"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := defaultModel()
+		if _, err := m.applyPrefs(b); err != nil {
+			if m.prefs() != defaultModel().prefs() {
+				t.Fatalf("an unreadable file changed the preferences: %+v", m.prefs())
+			}
+			return
+		}
+		saved, err := json.Marshal(m.prefs())
+		if err != nil {
+			t.Fatalf("loaded preferences do not save: %v", err)
+		}
+		n := defaultModel()
+		if problem, err := n.applyPrefs(saved); err != nil || problem != "" || n.prefs() != m.prefs() {
+			t.Fatalf("saved %s, loaded %+v (%q, %v)", saved, n.prefs(), problem, err)
+		}
+	})
 }
