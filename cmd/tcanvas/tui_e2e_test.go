@@ -121,10 +121,10 @@ func block(screen string, y0, y1, x0, x1 int) string {
 	return strings.Join(out, "\n")
 }
 
-// exportRoom runs `tcanvas export` on the room and returns the text.
-func exportRoom(t *testing.T, link string) string {
+// exportRoom runs `tcanvas export [flags]` on the room and returns the text.
+func exportRoom(t *testing.T, link string, flags ...string) string {
 	t.Helper()
-	out, err := exec.Command(binary, "export", link).Output()
+	out, err := exec.Command(binary, append(append([]string{"export"}, flags...), link)...).Output()
 	if err != nil {
 		t.Fatalf("tcanvas export: %v", err)
 	}
@@ -279,14 +279,7 @@ func TestTUILostConnection(t *testing.T) {
 }
 
 // exportTxt runs `tcanvas export --format txt` on the room.
-func exportTxt(t *testing.T, link string) string {
-	t.Helper()
-	out, err := exec.Command(binary, "export", "--format", "txt", link).Output()
-	if err != nil {
-		t.Fatalf("tcanvas export: %v", err)
-	}
-	return string(out)
-}
+func exportTxt(t *testing.T, link string) string { return exportRoom(t, link, "--format", "txt") }
 
 // TestTUIArrowsTextGhostsImportAndPrefs: alice draws an arrow with an
 // elbow; bob sees it forming (her ghost) and then committed, and the
