@@ -147,7 +147,7 @@ func Connectors(get func(x, y int32) Cell, box, keep Rect) []Connector {
 // end, filling c's path fields. It reports false for a line it cannot
 // follow unambiguously.
 func trace(ch func(Point) rune, keep Rect, o Point, in Dir, c *Connector) bool {
-	seen := map[Point]bool{}
+	seen := make(map[Point]bool, 64)
 	cur, from := o, in.Back() // from: the arm of cur that points back
 	for len(c.Path) < DefaultLimits.MaxCells {
 		if keep.Contains(cur.X, cur.Y) || seen[cur] {
@@ -319,7 +319,7 @@ func MoveOps(get func(x, y int32) Cell, src Rect, dx, dy int32) []Op {
 	if src.Empty() || dx == 0 && dy == 0 || src.Area() > int64(DefaultLimits.MaxCells) {
 		return nil
 	}
-	ov := &overlay{get: get, set: map[Point]Cell{}}
+	ov := &overlay{get: get, set: make(map[Point]Cell, 2*src.Area())}
 	var conns []Connector
 	for _, b := range FindBoxes(func(x, y int32) rune { return get(x, y).Ch }, src) {
 		conns = append(conns, Connectors(get, b, src)...)

@@ -197,3 +197,36 @@ func TestMoveWithConnectorsUndoProperty(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkMoveOps: moving a 40×12 selection holding a box with four
+// connectors, as a drop (and each frame of a move's preview) computes it.
+func BenchmarkMoveOps(b *testing.B) {
+	c := NewCanvas()
+	drawPicture(c, twoBoxes)
+	box := func(r Rect) {
+		var cells []CellAt
+		x1, y1 := r.X+r.W-1, r.Y+r.H-1
+		PathGlyphs([]Point{{r.X, r.Y}, {x1, r.Y}, {x1, y1}, {r.X, y1}, {r.X, r.Y}, {r.X + 1, r.Y}}, BoxSingle, 0, 1000,
+			func(x, y int32, ch rune) { cells = append(cells, CellAt{x, y, Cell{Ch: ch}}) })
+		c.Apply([]Op{{Kind: OpSet, Cells: cells, Merge: true}})
+	}
+	get := func(x, y int32) rune { return c.Get(x, y).Ch }
+	box(Rect{100, 100, 40, 12})
+	for i, far := range []Point{{200, 90}, {200, 130}, {60, 80}, {60, 140}} {
+		from := Point{139, int32(102 + 2*i)}
+		if i >= 2 {
+			from = Point{100, int32(102 + 2*i)}
+		}
+		var cells []CellAt
+		PathGlyphs(TrimArrows(Route(from, far, true), ArrowEnd, get), BoxSingle, ArrowEnd, 1000,
+			func(x, y int32, ch rune) { cells = append(cells, CellAt{x, y, Cell{Ch: ch}}) })
+		c.Apply(JoinOps(cells, get))
+	}
+	if n := len(Connectors(c.Get, Rect{100, 100, 40, 12}, Rect{100, 100, 40, 12})); n != 4 {
+		b.Fatalf("%d connectors", n)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		MoveOps(c.Get, Rect{100, 100, 40, 12}, 3, 5)
+	}
+}

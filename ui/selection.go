@@ -79,6 +79,15 @@ type floating struct {
 	off   model.Point // the cursor's position inside the block
 	src   model.Rect  // move: the cells the block leaves; empty for a paste
 	mouse bool        // dragged: dropped on release
+
+	// The move's commit as last previewed, for a destination and the
+	// canvas as of a seq and a count of pending commits: frames come far
+	// more often than the block moves.
+	prevAt      model.Point
+	prevSeq     uint64
+	prevPending int
+	prevOps     []model.Op
+	prevOK      bool
 }
 
 func (f *floating) rect(cursor model.Point) model.Rect {
@@ -205,7 +214,13 @@ func (m *Model) dropFloat() {
 func (m *Model) previewMove(vp model.Rect) bool {
 	f := m.float
 	dst := f.rect(m.cursor())
-	ops := model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)
+	at := model.Point{X: dst.X, Y: dst.Y}
+	info := m.sess.Info()
+	if !f.prevOK || f.prevAt != at || f.prevSeq != info.Seq || f.prevPending != info.Pending {
+		f.prevOps = model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)
+		f.prevAt, f.prevSeq, f.prevPending, f.prevOK = at, info.Seq, info.Pending, true
+	}
+	ops := f.prevOps
 	if ops == nil {
 		return false
 	}
