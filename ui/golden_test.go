@@ -87,6 +87,13 @@ func TestGoldenConnector(t *testing.T) {
 	if got := canvasText(h.sess, model.Rect{X: -2, Y: -1, W: 80, H: 23}); got != before {
 		t.Fatalf("one undo did not restore the drawing:\n%s\nwant\n%s", got, before)
 	}
+	// While the box is dragged, the arrow is shown stretching with it:
+	// here past the other box, which the new route walks round.
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{16, 6})
+	h.send(tea.MouseClickMsg{X: 8, Y: 4, Button: tea.MouseLeft}, tea.MouseMotionMsg{X: 40, Y: 14, Button: tea.MouseLeft},
+		tea.MouseMotionMsg{X: 64, Y: 16, Button: tea.MouseLeft})
+	h.sync()
+	h.golden("connector_moving")
 }
 
 func TestGoldenRect(t *testing.T) {
