@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -190,7 +191,12 @@ func (m *Model) dropFloat() {
 		if dst.X == f.src.X && dst.Y == f.src.Y {
 			return // dropped where it was
 		}
-		if m.commit(model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)) {
+		ops := model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)
+		if ops == nil {
+			m.say(fmt.Sprintf("cannot move %d×%d cells: one commit may touch at most %d", f.src.W, f.src.H, maxCells), 5*time.Second)
+			return
+		}
+		if m.commit(ops) {
 			m.sel = dst // the selection travels with what was moved
 		}
 		return
