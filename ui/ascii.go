@@ -57,10 +57,14 @@ func asciiOf(r rune) rune {
 		return '<'
 	case '→':
 		return '>'
-	case '↑':
+	case '↑', '▲':
 		return '^'
-	case '↓':
+	case '↓', '▼':
 		return 'v'
+	case '▶':
+		return '>'
+	case '◀':
+		return '<'
 	case '↖', '↘':
 		return '\\'
 	case '↗', '↙':

@@ -36,13 +36,27 @@ func TestGoldenPen(t *testing.T) {
 
 func TestGoldenLine(t *testing.T) {
 	h := newHarness(t, newAuthority(t, true), "line", "ann", model.Indexed(203))
+	// Keyboard: moving right first puts the elbow at the far end of the row.
 	h.keys("/", "space")
 	h.repeat("l", 12)
 	h.repeat("j", 5)
 	h.keys("space")
+	// Mouse, with an arrowhead: a drag that sets off downwards runs down first.
+	h.keys(">")
+	h.drag(tea.MouseLeft, [2]int{20, 2}, [2]int{20, 4}, [2]int{34, 8})
+	// v flips the elbow; > again: arrows at both ends; / again: double.
+	h.keys("/", ">", "o")
+	h.repeat("l", 40)
+	h.repeat("j", 9)
+	h.keys("space")
+	h.repeat("l", 10)
+	h.repeat("j", 4)
+	h.keys("v", "space")
+	// The brush line at any angle is the last style of the cycle.
+	h.keys("/", "/", "/", "B", "o")
+	h.drag(tea.MouseLeft, [2]int{4, 12}, [2]int{14, 20})
 	// A line in progress is previewed as it will be committed.
-	h.keys("B", "o")
-	h.drag(tea.MouseLeft, [2]int{40, 2}, [2]int{50, 12})
+	h.keys("/")
 	h.send(tea.MouseClickMsg{X: 60, Y: 2, Button: tea.MouseLeft}, tea.MouseMotionMsg{X: 70, Y: 6, Button: tea.MouseLeft})
 	h.sync()
 	h.golden("line")
@@ -282,4 +296,58 @@ func TestGoldenUndoJunctions(t *testing.T) {
 		t.Fatalf("after bob's redos:\n%s\nwant as first drawn:\n%s", got, merged)
 	}
 	h.golden("undo_junctions_redo")
+}
+
+// TestGoldenConnector: an arrow with an elbow between two boxes; moving
+// the first box stretches the arrow (a new elbow, the same far end), and
+// one undo puts everything back.
+func TestGoldenConnector(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "connector", "ann", model.Indexed(203))
+	h.keys("b")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{16, 6})
+	h.drag(tea.MouseLeft, [2]int{40, 10}, [2]int{54, 14})
+	// From the first box's right side to the top of the second.
+	h.keys("/", ">")
+	h.drag(tea.MouseLeft, [2]int{16, 4}, [2]int{30, 4}, [2]int{47, 10})
+	h.sync()
+	h.golden("connector_before")
+	before := canvasText(h.sess, model.Rect{X: -2, Y: -1, W: 80, H: 23})
+	// Select the first box and drag it down and right: the arrow gets a new
+	// elbow and keeps its far end.
+	h.keys("s")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{16, 6})
+	h.drag(tea.MouseLeft, [2]int{8, 4}, [2]int{10, 5}, [2]int{14, 6})
+	h.sync()
+	h.golden("connector_after")
+	h.keys("esc", "u")
+	h.sync()
+	if got := canvasText(h.sess, model.Rect{X: -2, Y: -1, W: 80, H: 23}); got != before {
+		t.Fatalf("one undo did not restore the drawing:\n%s\nwant\n%s", got, before)
+	}
+	// While the box is dragged, the arrow is shown stretching with it:
+	// here past the other box, which the new route walks round.
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{16, 6})
+	h.send(tea.MouseClickMsg{X: 8, Y: 4, Button: tea.MouseLeft}, tea.MouseMotionMsg{X: 40, Y: 14, Button: tea.MouseLeft},
+		tea.MouseMotionMsg{X: 64, Y: 16, Button: tea.MouseLeft})
+	h.sync()
+	h.golden("connector_moving")
+}
+
+// TestGoldenGhosts: what peers are doing before they commit it: bob drags
+// an arrow with an elbow, cy types two lines of text.
+func TestGoldenGhosts(t *testing.T) {
+	a := newAuthority(t, true)
+	h := newHarness(t, a, "ghosts", "ann", model.Indexed(203))
+	bob := dial(t, h.ctx, a.link("ghosts"), "bob", model.Indexed(114))
+	cy := dial(t, h.ctx, a.link("ghosts"), "cy", model.Indexed(75))
+	h.waitFor("the roster", func() bool { return len(h.m.roster) == 2 })
+	point(bob, model.Point{X: 30, Y: 12}, wire.Presence{Ghost: &wire.Ghost{Kind: wire.GhostPath, Style: model.BoxRounded,
+		Arrows: uint8(model.ArrowEnd), Points: []model.Point{{X: 4, Y: 3}, {X: 30, Y: 3}, {X: 30, Y: 12}}}})
+	point(cy, model.Point{X: 46, Y: 7}, wire.Presence{Ghost: &wire.Ghost{Kind: wire.GhostText,
+		Points: []model.Point{{X: 40, Y: 6}}, Text: "work in\nprogress"}})
+	h.waitFor("their ghosts", func() bool {
+		b, c := h.peer("bob"), h.peer("cy")
+		return b != nil && b.p.Ghost != nil && c != nil && c.p.Ghost != nil
+	})
+	h.golden("ghosts")
 }

@@ -128,6 +128,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.inv != nil {
 		return m.inviteKey(k)
 	}
+	if m.prompt != nil {
+		return m.promptKey(k)
+	}
 	if m.text != nil {
 		_, cmd := m.textKey(k)
 		return cmd
@@ -224,6 +227,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.bg = stepColor(m.bg, 1)
 	case key.Matches(k, km.ASCII):
 		m.ascii = !m.ascii
+	case key.Matches(k, km.Elbow):
+		m.flipElbow()
+	case key.Matches(k, km.Arrows):
+		m.cycleArrows()
 
 	case key.Matches(k, km.Copy):
 		return m.copySel()
@@ -235,6 +242,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.startMove(false)
 	case key.Matches(k, km.Paste):
 		m.paste(m.clip)
+	case key.Matches(k, km.Import):
+		m.startImport()
 
 	case key.Matches(k, km.Undo):
 		m.undo()

@@ -72,7 +72,7 @@ func (m *Model) inviteKey(k tea.KeyPressMsg) tea.Cmd {
 		p.confirm = ""
 	}
 	switch s {
-	case "esc", "q", "ctrl+o":
+	case "esc", "q", "ctrl+k":
 		m.inv = nil
 	case "e", "v":
 		p.role = wire.RoleEditor

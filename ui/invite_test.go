@@ -12,7 +12,7 @@ import (
 func TestInvitePanelWrapsTheLink(t *testing.T) {
 	a := newAuthority(t, false)
 	h := newHarness(t, a, "inv", "own", model.Indexed(1))
-	h.keys("ctrl+o")
+	h.keys("ctrl+k")
 	h.waitFor("the token list", func() bool { return h.m.inv != nil && h.m.inv.loaded })
 	h.keys("e")
 	h.waitFor("the minted link", func() bool { return h.m.inv.minted != nil && len(h.m.inv.tokens) == 2 })

@@ -33,6 +33,8 @@ type Model struct {
 	tool, prevTool Tool
 	boxStyle       model.BoxStyle
 	rectFilled     bool
+	lineBrush      bool         // the line tool draws the brush at any angle
+	arrows         model.Arrows // the line tool's arrowheads
 	brush          rune
 	fg, bg         model.Color
 	ascii          bool
@@ -43,6 +45,9 @@ type Model struct {
 	clip  *block     // the clipboard
 	float *floating  // a paste or move following the cursor
 	pan   *panDrag   // a mouse pan in progress
+
+	prompt    *prompt // a question in the notice line (ctrl+o's file name)
+	prefsFile string  // where the preferences are saved when the program ends; "" for nowhere
 
 	roster    map[uint16]session.Peer
 	peers     map[uint16]*peerState
@@ -114,6 +119,12 @@ func New(ctx context.Context, sess *session.Session, opts Options) *Model {
 	m.setRoster(sess.Roster())
 	if opts.Welcome != "" {
 		m.say(opts.Welcome, 30*time.Second)
+	}
+	if m.prefsFile = opts.PrefsFile; m.prefsFile != "" {
+		if problem := m.loadPrefs(m.prefsFile); problem != "" {
+			m.say(problem, 20*time.Second)
+		}
+		m.prevTool = m.tool
 	}
 	// Start with the origin a little in from the top-left corner, so that
 	// what people draw first is not glued to the screen's edge.
@@ -244,6 +255,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case savedMsg:
 		m.saved(msg)
+		return nil
+	case importedMsg:
+		m.imported(msg)
 		return nil
 	case tea.ColorProfileMsg:
 		m.profile = msg.Profile

@@ -32,6 +32,14 @@ type Options struct {
 	// files would land on the server).
 	SaveDir string
 	NoSave  bool
+	// Import reads a file for ctrl+o, which floats it at the cursor like a
+	// paste. Nil turns the key off (the SSH front door: the file would be
+	// read on the server).
+	Import ImportFunc
+	// PrefsFile is where the tool, brush, colours, box style and arrow
+	// settings are read from at start and saved to at the end (PrefsPath
+	// is the usual place); "" keeps them for this run only.
+	PrefsFile string
 	// Now is the clock for fading peers, notices and countdowns. Default
 	// time.Now; tests pin it so that screens do not depend on timing.
 	Now func() time.Time
@@ -94,6 +102,11 @@ func Run(ctx context.Context, sess *session.Session, opts Options) error {
 		popts = append(popts, tea.WithWindowSize(opts.Width, opts.Height))
 	}
 	_, err := tea.NewProgram(m, popts...).Run()
+	if m.prefsFile != "" && !errors.Is(err, tea.ErrProgramPanic) {
+		if perr := savePrefs(m.prefsFile, m.prefs()); perr != nil && err == nil {
+			return fmt.Errorf("ui: saving preferences: %w", perr)
+		}
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -223,8 +223,11 @@ func (m *Model) syncPresence() {
 		p.HasViewport = true
 		p.Viewport = model.Rect{X: m.vx, Y: m.vy, W: int32(min(m.w, wire.MaxViewportSide)), H: int32(min(m.canvasH(), wire.MaxViewportSide))}
 		p.HasTool, p.Tool, p.Brush = true, uint8(m.tool), m.brush
-		if m.st.active {
+		switch {
+		case m.st.active:
 			p.Ghost = m.st.s.ghost()
+		case m.text != nil:
+			p.Ghost = m.text.ghost()
 		}
 	}
 	p.NoFollow = m.noFollow
@@ -244,5 +247,6 @@ func samePresence(a, b wire.Presence) bool {
 	if ga == nil {
 		return true
 	}
-	return ga.Kind == gb.Kind && ga.Style == gb.Style && ga.Ch == gb.Ch && slices.Equal(ga.Points, gb.Points)
+	return ga.Kind == gb.Kind && ga.Style == gb.Style && ga.Arrows == gb.Arrows && ga.Ch == gb.Ch &&
+		ga.Text == gb.Text && slices.Equal(ga.Points, gb.Points)
 }

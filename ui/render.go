@@ -172,7 +172,7 @@ func (m *Model) drawGhosts(vp model.Rect) {
 			switch {
 			case ch == 0:
 				ch = '·' // an eraser passing
-			case s.kind == shapeBox:
+			case s.boxy():
 				ch = m.boxCell(ch, x, y, c.Ch)
 			}
 			*c = model.Cell{Ch: ch, FG: col, BG: c.BG, Attr: model.Faint}
@@ -193,7 +193,7 @@ func (m *Model) drawStroke(vp model.Rect) {
 			*c = model.Cell{}
 			return
 		}
-		if s.kind == shapeBox {
+		if s.boxy() {
 			ch = m.boxCell(ch, x, y, c.Ch)
 		}
 		*c = model.Cell{Ch: ch, FG: m.fg, BG: m.bg}
@@ -246,7 +246,7 @@ func (m *Model) drawSelection(vp model.Rect) {
 
 func (m *Model) drawFloat(vp model.Rect) {
 	f := m.float
-	if f == nil {
+	if f == nil || !f.src.Empty() && m.previewMove(vp) {
 		return
 	}
 	src := f.src.Intersect(vp)

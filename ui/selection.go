@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -79,6 +80,15 @@ type floating struct {
 	off   model.Point // the cursor's position inside the block
 	src   model.Rect  // move: the cells the block leaves; empty for a paste
 	mouse bool        // dragged: dropped on release
+
+	// The move's commit as last previewed, for a destination and the
+	// canvas as of a seq and a count of pending commits: frames come far
+	// more often than the block moves.
+	prevAt      model.Point
+	prevSeq     uint64
+	prevPending int
+	prevOps     []model.Op
+	prevOK      bool
 }
 
 func (f *floating) rect(cursor model.Point) model.Rect {
@@ -167,8 +177,9 @@ func (m *Model) paste(b *block) {
 	m.say("move it, then space or click to drop; esc cancels", 4*time.Second)
 }
 
-// dropFloat commits the floating block where it is: for a move, erasing
-// its source and writing its cells in one commit, so undo puts it back.
+// dropFloat commits the floating block where it is. A move erases its
+// source, writes its cells and stretches the lines attached to the boxes
+// it carries (model.MoveOps), all in one commit, so one undo puts it back.
 func (m *Model) dropFloat() {
 	f := m.float
 	m.float = nil
@@ -176,12 +187,19 @@ func (m *Model) dropFloat() {
 		return
 	}
 	dst := f.rect(m.cursor())
-	if !f.src.Empty() && dst.X == f.src.X && dst.Y == f.src.Y {
-		return // dropped where it was
-	}
-	var ops []model.Op
 	if !f.src.Empty() {
-		ops = append(ops, clearRectOp(f.src))
+		if dst.X == f.src.X && dst.Y == f.src.Y {
+			return // dropped where it was
+		}
+		ops := model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)
+		if ops == nil {
+			m.say(fmt.Sprintf("cannot move %d×%d cells: one commit may touch at most %d", f.src.W, f.src.H, maxCells), 5*time.Second)
+			return
+		}
+		if m.commit(ops) {
+			m.sel = dst // the selection travels with what was moved
+		}
+		return
 	}
 	var cells []model.CellAt
 	for y := range f.b.h {
@@ -192,9 +210,48 @@ func (m *Model) dropFloat() {
 		}
 	}
 	if len(cells) > 0 {
-		ops = append(ops, model.Op{Kind: model.OpSet, Cells: cells})
+		m.commit([]model.Op{{Kind: model.OpSet, Cells: cells}})
 	}
-	if m.commit(ops) && !f.src.Empty() {
-		m.sel = dst // the selection travels with what was moved
+}
+
+// previewMove draws a move in progress as its commit will leave the
+// screen, connectors stretched, by playing the commit's ops onto the
+// frame. It reports false when there is nothing to show that way.
+func (m *Model) previewMove(vp model.Rect) bool {
+	f := m.float
+	dst := f.rect(m.cursor())
+	at := model.Point{X: dst.X, Y: dst.Y}
+	info := m.sess.Info()
+	if !f.prevOK || f.prevAt != at || f.prevSeq != info.Seq || f.prevPending != info.Pending {
+		f.prevOps = model.MoveOps(m.sess.Get, f.src, dst.X-f.src.X, dst.Y-f.src.Y)
+		f.prevAt, f.prevSeq, f.prevPending, f.prevOK = at, info.Seq, info.Pending, true
 	}
+	ops := f.prevOps
+	if ops == nil {
+		return false
+	}
+	for _, op := range ops {
+		switch op.Kind {
+		case model.OpRect:
+			r := model.Rect{X: op.X, Y: op.Y, W: op.W, H: op.H}.Intersect(vp)
+			for y := r.Y; y < r.Y+r.H; y++ {
+				for x := r.X; x < r.X+r.W; x++ {
+					*m.canvasCell(vp, x, y) = model.Cell{Ch: op.Ch, FG: op.FG, BG: op.BG, Attr: op.Attr}
+				}
+			}
+		case model.OpSet:
+			for _, ca := range op.Cells {
+				c := m.canvasCell(vp, ca.X, ca.Y)
+				if c == nil {
+					continue
+				}
+				cell := ca.Cell
+				if op.Merge {
+					cell.Ch = model.MergeBox(c.Ch, cell.Ch)
+				}
+				*c = cell
+			}
+		}
+	}
+	return true
 }

@@ -18,18 +18,25 @@ const (
 	shapeRect               // a rectangle outline with corners a and b
 	shapeRectFill           // a filled rectangle
 	shapeBox                // a box of box-drawing glyphs
+	shapePath               // a box-drawing line through the corners pts, with arrowheads
+	shapeText               // a peer's text being typed: text from a
 )
 
 // shape is a stroke's geometry and brush: the same description draws our
 // preview, our commit and a peer's ghost, so what you see while dragging is
 // what is committed.
 type shape struct {
-	kind  shapeKind
-	a, b  model.Point
-	pts   []model.Point // shapeFree
-	ch    rune          // brush; 0 erases (shapeFree only)
-	style model.BoxStyle
+	kind   shapeKind
+	a, b   model.Point
+	pts    []model.Point // shapeFree: the cells; shapePath: the corners
+	ch     rune          // brush; 0 erases (shapeFree only)
+	style  model.BoxStyle
+	arrows model.Arrows // shapePath
+	text   string       // shapeText
 }
+
+// boxy reports a shape drawn in box glyphs, which join what they cross.
+func (s *shape) boxy() bool { return s.kind == shapeBox || s.kind == shapePath }
 
 // spanRect is the rectangle with corners a and b, both included.
 func spanRect(a, b model.Point) model.Rect {
@@ -97,6 +104,24 @@ func (s *shape) each(clip *model.Rect, fn func(x, y int32, ch rune)) {
 				fn(x, y, s.ch)
 			}
 		})
+	case shapePath:
+		model.PathGlyphs(s.pts, s.style, s.arrows, maxCells+1, func(x, y int32, ch rune) {
+			if in(x, y) {
+				fn(x, y, ch)
+			}
+		})
+	case shapeText:
+		x, y := s.a.X, s.a.Y
+		for _, r := range s.text {
+			if r == '\n' {
+				x, y = s.a.X, y+1
+				continue
+			}
+			if in(x, y) {
+				fn(x, y, r)
+			}
+			x++
+		}
 	case shapeRect, shapeRectFill, shapeBox:
 		r := spanRect(s.a, s.b)
 		vis := r
@@ -123,7 +148,7 @@ func (s *shape) each(clip *model.Rect, fn func(x, y int32, ch rune)) {
 				if s.kind == shapeBox {
 					up, right := edgeCol && y > y0, edgeRow && x < x1
 					down, left := edgeCol && y < y1, edgeRow && x > x0
-					ch = halfGlyph(s.style, up, right, down, left)
+					ch = model.HalfGlyph(s.style, up, right, down, left)
 					if ch == 0 {
 						ch = model.BoxGlyph(s.style, up, right, down, left)
 					}
@@ -137,50 +162,8 @@ func (s *shape) each(clip *model.Rect, fn func(x, y int32, ch rune)) {
 	}
 }
 
-// halfGlyph is the half line of a box cell with exactly one arm: the end
-// of a one-cell-wide box, which is a line. A line that ends on another box
-// line then merges into a T (┬) instead of crossing it (┼). Double lines
-// have no half glyphs; 0 means "use the full glyph".
-func halfGlyph(s model.BoxStyle, up, right, down, left bool) rune {
-	n := 0
-	for _, a := range [...]bool{up, right, down, left} {
-		if a {
-			n++
-		}
-	}
-	if n != 1 || s == model.BoxDouble {
-		return 0
-	}
-	halves := [2][4]rune{{'╵', '╶', '╷', '╴'}, {'╹', '╺', '╻', '╸'}}
-	h := halves[0]
-	if s == model.BoxHeavy {
-		h = halves[1]
-	}
-	switch {
-	case up:
-		return h[0]
-	case right:
-		return h[1]
-	case down:
-		return h[2]
-	}
-	return h[3]
-}
-
 // fullOf is the whole line a half line is part of.
-func fullOf(r rune) rune {
-	switch r {
-	case '╵', '╷':
-		return '│'
-	case '╴', '╶':
-		return '─'
-	case '╹', '╻':
-		return '┃'
-	case '╸', '╺':
-		return '━'
-	}
-	return r
-}
+func fullOf(r rune) rune { return model.FullLine(r) }
 
 // settle is what box glyph ch becomes over the glyph under it: the
 // junction with a box line, or, for a line's end over anything else, the
@@ -192,46 +175,9 @@ func settle(ch, under rune) rune {
 	return fullOf(ch)
 }
 
-// ends of straight full lines, and the half line each becomes when one of
-// its ends dangles: [full] = {half keeping the first arm, half keeping the
-// second}. Arms are up/down or left/right.
-var lineEnds = map[rune][2]rune{
-	'─': {'╴', '╶'}, '│': {'╵', '╷'},
-	'━': {'╸', '╺'}, '┃': {'╹', '╻'},
-}
-
-// connects reports whether the box glyph at a neighbour has an arm
-// pointing back at us (toward is the half line pointing from it to us).
-func connects(n, toward rune) bool { return model.IsBox(n) && model.MergeBox(n, toward) == n }
-
-// endGlyph is what a line's end (a half glyph h at x, y) makes with the
-// glyph under it. Most of the time that is the authority's merge, so it
-// reports exact=false and the cell is sent with Merge. When the glyph under
-// it is itself the end of a straight line, drawn whole, merging would
-// overshoot: two lines meeting at an elbow would make ┬ rather than ┐. Then
-// the dangling half is trimmed off first and the result is sent exact.
-func endGlyph(h rune, x, y int32, get func(x, y int32) rune) (g rune, exact bool) {
-	u := get(x, y)
-	if !model.IsBox(u) {
-		return fullOf(h), false
-	}
-	halves, ok := lineEnds[u]
-	if !ok {
-		return h, false
-	}
-	var a, b bool // the first (left/up) and second (right/down) arm connect
-	if u == '─' || u == '━' {
-		a, b = connects(get(x-1, y), '╶'), connects(get(x+1, y), '╴')
-	} else {
-		a, b = connects(get(x, y-1), '╷'), connects(get(x, y+1), '╵')
-	}
-	switch {
-	case a && !b:
-		return model.MergeBox(halves[0], h), true
-	case b && !a:
-		return model.MergeBox(halves[1], h), true
-	}
-	return h, false
+// endGlyph is what a line's end makes with what is under it (model.EndGlyph).
+func endGlyph(h rune, x, y int32, get func(x, y int32) rune) (rune, bool) {
+	return model.EndGlyph(h, x, y, get)
 }
 
 // ops returns the operations that commit s in style fg/bg. under reads
@@ -264,26 +210,17 @@ func (s *shape) ops(fg, bg model.Color, under func(x, y int32) rune) []model.Op 
 			edge(r.X, r.Y+1, 1, r.H-2), edge(r.X+r.W-1, r.Y+1, 1, r.H-2),
 		}
 	}
-	var cells, exact []model.CellAt
+	var cells []model.CellAt
 	s.each(nil, func(x, y int32, ch rune) {
-		if s.kind == shapeBox && fullOf(ch) != ch {
-			g, ex := endGlyph(ch, x, y, under)
-			if ex {
-				exact = append(exact, model.CellAt{X: x, Y: y, Cell: cell(g)})
-				return
-			}
-			ch = g
-		}
 		cells = append(cells, model.CellAt{X: x, Y: y, Cell: cell(ch)})
 	})
-	var ops []model.Op
-	if len(cells) > 0 {
-		ops = append(ops, model.Op{Kind: model.OpSet, Cells: cells, Merge: s.kind == shapeBox})
+	if s.boxy() {
+		return model.JoinOps(cells, under)
 	}
-	if len(exact) > 0 {
-		ops = append(ops, model.Op{Kind: model.OpSet, Cells: exact})
+	if len(cells) == 0 {
+		return nil
 	}
-	return ops
+	return []model.Op{{Kind: model.OpSet, Cells: cells}}
 }
 
 // ghost describes s for peers, or nil if s has no ghost form.
@@ -295,6 +232,11 @@ func (s *shape) ghost() *wire.Ghost {
 		return &wire.Ghost{Kind: wire.GhostRect, Ch: s.ch, Points: []model.Point{s.a, s.b}}
 	case shapeBox:
 		return &wire.Ghost{Kind: wire.GhostBox, Style: s.style, Points: []model.Point{s.a, s.b}}
+	case shapePath:
+		if len(s.pts) > wire.MaxGhostPoints {
+			return nil // never: a path has at most two elbows
+		}
+		return &wire.Ghost{Kind: wire.GhostPath, Style: s.style, Arrows: uint8(s.arrows), Points: append([]model.Point(nil), s.pts...)}
 	case shapeFree:
 		pts := s.pts
 		if len(pts) > wire.MaxGhostPoints {
@@ -311,6 +253,15 @@ func shapeOfGhost(g *wire.Ghost) (shape, bool) {
 	switch g.Kind {
 	case wire.GhostFree:
 		s.kind, s.pts = shapeFree, g.Points
+		return s, true
+	case wire.GhostPath:
+		s.kind, s.pts, s.arrows = shapePath, g.Points, model.Arrows(g.Arrows)
+		return s, len(g.Points) >= 2
+	case wire.GhostText:
+		if len(g.Points) < 1 {
+			return s, false
+		}
+		s.kind, s.a, s.text = shapeText, g.Points[0], g.Text
 		return s, true
 	case wire.GhostLine:
 		s.kind = shapeLine

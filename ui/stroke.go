@@ -17,6 +17,9 @@ type stroke struct {
 	s      shape
 	seen   map[model.Point]bool // shapeFree: cells already in s.pts
 	full   bool                 // shapeFree hit maxCells
+	// shapePath: whether the elbow goes along the row first, and whether
+	// that was chosen (by the first move away from the start, or v) yet.
+	hFirst, elbowSet bool
 }
 
 func (m *Model) cursor() model.Point { return model.Point{X: m.cx, Y: m.cy} }
@@ -36,6 +39,10 @@ func (m *Model) beginStroke(mouse bool) {
 		st.s.pts = []model.Point{p}
 	case ToolLine:
 		st.s.kind = shapeLine
+		if !m.lineBrush {
+			st.s.kind, st.s.arrows = shapePath, m.arrows
+			st.s.pts = []model.Point{p}
+		}
 	case ToolRect:
 		st.s.kind = shapeRect
 		if m.rectFilled {
@@ -58,6 +65,17 @@ func (m *Model) extendStroke() {
 		return
 	}
 	p := m.cursor()
+	if m.st.s.kind == shapePath {
+		m.st.s.b = p
+		if !m.st.elbowSet && p != m.st.s.a {
+			// The first move decides where the elbow goes: a drag that
+			// sets off sideways runs along the row first.
+			dx, dy := int64(p.X)-int64(m.st.s.a.X), int64(p.Y)-int64(m.st.s.a.Y)
+			m.st.hFirst, m.st.elbowSet = abs64(dx) >= abs64(dy), true
+		}
+		m.routeLine()
+		return
+	}
 	if m.st.s.kind != shapeFree {
 		m.st.s.b = p
 		return
@@ -78,6 +96,44 @@ func (m *Model) extendStroke() {
 		m.st.s.pts = append(m.st.s.pts, q)
 	})
 	m.st.s.b = p
+}
+
+// routeLine lays the line being drawn out from its ends: one elbow, and
+// arrowheads that stop short of a box line they are drawn onto.
+func (m *Model) routeLine() {
+	s := &m.st.s
+	s.arrows = m.arrows
+	s.pts = model.TrimArrows(model.Route(s.a, s.b, m.st.hFirst), s.arrows, m.under)
+}
+
+// flipElbow puts the elbow of the line being drawn on its other side.
+func (m *Model) flipElbow() {
+	if !m.st.active || m.st.s.kind != shapePath {
+		m.say("v flips the elbow of a line while you draw it", 3*time.Second)
+		return
+	}
+	m.st.hFirst, m.st.elbowSet = !m.st.hFirst, true
+	m.routeLine()
+}
+
+// arrowNames describe the arrowhead settings, in the order > cycles them.
+var arrowCycle = [...]model.Arrows{0, model.ArrowEnd, model.ArrowBoth, model.ArrowStart}
+
+var arrowNames = map[model.Arrows]string{0: "no arrows", model.ArrowEnd: "arrow at the end", model.ArrowBoth: "arrows at both ends", model.ArrowStart: "arrow at the start"}
+
+// cycleArrows steps the line tool's arrowheads: none, end, both, start.
+func (m *Model) cycleArrows() {
+	i := 0
+	for j, a := range arrowCycle {
+		if a == m.arrows {
+			i = j
+		}
+	}
+	m.arrows = arrowCycle[(i+1)%len(arrowCycle)]
+	if m.st.active && m.st.s.kind == shapePath {
+		m.routeLine()
+	}
+	m.say("line: "+arrowNames[m.arrows], 2*time.Second)
 }
 
 // finishStroke commits the active stroke, or turns a selection drag into

@@ -37,6 +37,8 @@ func (t Tool) String() string {
 // still select and pick).
 func (t Tool) draws() bool { return t != ToolSelect && t != ToolPick }
 
+var arrowLabels = map[model.Arrows]string{model.ArrowEnd: " ─▶", model.ArrowBoth: " ◀─▶", model.ArrowStart: " ◀─"}
+
 var boxStyleNames = [...]string{model.BoxSingle: "single", model.BoxDouble: "double", model.BoxHeavy: "heavy", model.BoxRounded: "rounded"}
 
 // setTool switches tools. Choosing the current tool again cycles its
@@ -54,6 +56,17 @@ func (m *Model) setTool(t Tool) {
 		switch t {
 		case ToolBox:
 			m.boxStyle = (m.boxStyle + 1) % 4
+		case ToolLine:
+			// The box styles, then a straight line of the brush at any
+			// angle, then back.
+			switch {
+			case m.lineBrush:
+				m.lineBrush, m.boxStyle = false, model.BoxSingle
+			case m.boxStyle == model.BoxRounded:
+				m.lineBrush = true
+			default:
+				m.boxStyle++
+			}
 		case ToolRect:
 			m.rectFilled = !m.rectFilled
 		}
@@ -73,6 +86,11 @@ func (m *Model) toolLabel() string {
 	switch m.tool {
 	case ToolBox:
 		return "box " + boxStyleNames[m.boxStyle]
+	case ToolLine:
+		if m.lineBrush {
+			return "line brush"
+		}
+		return "line " + boxStyleNames[m.boxStyle] + arrowLabels[m.arrows]
 	case ToolRect:
 		if m.rectFilled {
 			return "rect filled"

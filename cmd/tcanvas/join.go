@@ -60,6 +60,14 @@ func joinCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // not yet answered, resent by the next canvas on the room) and, when it
 // owns the room, the owner token, used on the next join without a token.
 func openCanvas(ctx context.Context, link string, uo ui.Options, so session.Options, stderr io.Writer) error {
+	if uo.Import == nil {
+		uo.Import = importFile
+	}
+	if uo.PrefsFile == "" {
+		if path, err := ui.PrefsPath(); err == nil {
+			uo.PrefsFile = path
+		} // no config directory (no $HOME): preferences last this run only
+	}
 	l, err := wire.ParseLink(link)
 	if err != nil {
 		return err

@@ -40,6 +40,7 @@ Usage:
   tcanvas bot KIND ROOM_URL ...   run a headless bot (replay, life, clock, load, pipe)
   tcanvas token mint|list|revoke ROOM_URL   manage a room's invite tokens (owners)
   tcanvas export ROOM_URL ...     write a room's canvas as text, ANSI, SVG or PNG
+  tcanvas import FILE ROOM_URL    draw a text or ANSI file into a room (--at x,y)
   tcanvas replay ROOM_URL ...     play a room's history back, or write it as an asciicast
   tcanvas version                 print the version
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

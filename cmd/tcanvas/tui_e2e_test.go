@@ -27,6 +27,7 @@ import (
 type tmux struct {
 	t    *testing.T
 	sock string
+	cfg  string // XDG_CONFIG_HOME of everything started: never the user's own preferences
 }
 
 var tmuxN atomic.Int32
@@ -36,7 +37,7 @@ func newTmux(t *testing.T) *tmux {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (scripts/test installs it)")
 	}
-	x := &tmux{t: t, sock: fmt.Sprintf("tcanvas-e2e-%d-%d", os.Getpid(), tmuxN.Add(1))}
+	x := &tmux{t: t, sock: fmt.Sprintf("tcanvas-e2e-%d-%d", os.Getpid(), tmuxN.Add(1)), cfg: t.TempDir()}
 	t.Cleanup(func() { exec.Command("tmux", "-L", x.sock, "kill-server").Run() })
 	return x
 }
@@ -56,7 +57,7 @@ func (x *tmux) run(args ...string) string {
 func (x *tmux) start(name string, w, h int, env []string, argv ...string) {
 	x.t.Helper()
 	args := []string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
-	for _, e := range append([]string{"TERM=xterm-256color", "COLORTERM=truecolor"}, env...) {
+	for _, e := range append([]string{"TERM=xterm-256color", "COLORTERM=truecolor", "XDG_CONFIG_HOME=" + x.cfg}, env...) {
 		args = append(args, "-e", e)
 	}
 	sh := `"$0" "$@"; echo "[exited $?]"; exec sleep 600`
@@ -124,10 +125,10 @@ func block(screen string, y0, y1, x0, x1 int) string {
 	return strings.Join(out, "\n")
 }
 
-// exportRoom runs `tcanvas export` on the room and returns the text.
-func exportRoom(t *testing.T, link string) string {
+// exportRoom runs `tcanvas export [flags]` on the room and returns the text.
+func exportRoom(t *testing.T, link string, flags ...string) string {
 	t.Helper()
-	out, err := exec.Command(binary, "export", link).Output()
+	out, err := exec.Command(binary, append(append([]string{"export"}, flags...), link)...).Output()
 	if err != nil {
 		t.Fatalf("tcanvas export: %v", err)
 	}
@@ -175,9 +176,9 @@ func TestTUITwoUsersDrawTogether(t *testing.T) {
 		t.Fatalf("export lacks alice's text:\n%s", out)
 	}
 
-	// bob draws a vertical line through the text's third letter (cell 2,5
+	// bob draws a vertical stroke through the text's third letter (cell 2,5
 	// to 2,7), after alice's text: alice's undo must leave it whole.
-	x.keys("bob", "o", "l", "l", "j", "j", "j", "j", "j", "/", "B", "|", "Space", "j", "j", "Space")
+	x.keys("bob", "o", "l", "l", "j", "j", "j", "j", "j", "p", "B", "|", "Space", "j", "j", "Space")
 	x.waitFor("alice", "bob's line over her text", func(s string) bool {
 		return block(s, 6, 8, 0, 11) == "    |\n  he|lo e2e\n    |"
 	})
@@ -429,4 +430,115 @@ func TestTUILocalModeRestartKeepsRoom(t *testing.T) {
 	})
 	x.keys("guest", "Space", "Space")
 	x.waitFor("host2", "the guest's drawing", func(s string) bool { return rows(s, 1, 1) == "  #" })
+}
+
+// exportTxt runs `tcanvas export --format txt` on the room.
+func exportTxt(t *testing.T, link string) string { return exportRoom(t, link, "--format", "txt") }
+
+// TestTUIArrowsTextGhostsImportAndPrefs: alice draws an arrow with an
+// elbow; bob sees it forming (her ghost) and then committed, and the
+// room's text export holds it. Text alice is still typing shows on bob's
+// screen before she commits it. ctrl+o imports a file as a paste. Her
+// arrow setting is still there after she quits and comes back.
+func TestTUIArrowsTextGhostsImportAndPrefs(t *testing.T) {
+	srv := startServerProc(t, t.TempDir(), "--open")
+	link := srv.base + "/r/arrows"
+	x := newTmux(t)
+	x.start("alice", 80, 24, nil, binary, "join", link, "--name", "alice")
+	x.start("bob", 80, 24, nil, binary, "join", link, "--name", "bob")
+	for _, p := range []string{"alice", "bob"} {
+		x.waitFor(p, "online with both", func(s string) bool {
+			return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+		})
+	}
+
+	// An arrow from cell 0,0: right first (the first move decides), then down.
+	x.keys("alice", "/", ">")
+	x.waitText("alice", "line single ─▶")
+	x.keys("alice", "Space", "l", "l", "l", "l", "l", "l", "j", "j", "j")
+	arrow := "  ──────┐\n        │\n        │\n        ▼"
+	x.waitFor("bob", "alice's arrow forming (her ghost)", func(s string) bool { return block(s, 1, 4, 0, 9) == arrow })
+	if out := exportTxt(t, link); strings.Contains(out, "┐") {
+		t.Fatalf("the ghost was committed before alice finished:\n%s", out)
+	}
+	x.keys("alice", "Space")
+	x.waitFor("alice", "the arrow committed", func(s string) bool { return !strings.Contains(s, "pending") })
+	want := "──────┐\n      │\n      │\n      ▼"
+	waitExport := func(what, want string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out := exportTxt(t, link)
+			if strings.Contains(out, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("export lacks %s:\n%s", what, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitExport("the arrow", want)
+	x.waitFor("bob", "alice's arrow", func(s string) bool { return block(s, 1, 4, 0, 9) == arrow })
+
+	// Text being typed at cell 0,6 reaches bob before it is committed.
+	x.keys("alice", "t", "o", "j", "j", "j", "j", "j", "j", "Space")
+	x.waitText("alice", "text typing")
+	x.literal("alice", "draft")
+	x.waitFor("bob", "alice's text ghost", func(s string) bool { return block(s, 7, 7, 0, 7) == "  draft" })
+	if out := exportTxt(t, link); strings.Contains(out, "draft") {
+		t.Fatalf("the text was committed while alice was still typing:\n%s", out)
+	}
+	x.keys("alice", "Escape")
+	waitExport("alice's text", "draft")
+
+	// ctrl+o: a file floats at the cursor (cell 10,8) until space drops it.
+	file := filepath.Join(t.TempDir(), "note.txt")
+	if err := os.WriteFile(file, []byte("+-----+\n| imp |\n+-----+\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x.keys("alice", "o", "l", "l", "l", "l", "l", "l", "l", "l", "l", "l", "j", "j", "j", "j", "j", "j", "j", "j", "C-o")
+	x.waitText("alice", "import file:")
+	x.literal("alice", file)
+	x.keys("alice", "Enter")
+	x.waitText("alice", "note.txt: 7×3")
+	x.keys("alice", "Space")
+	waitExport("the imported file", "          +-----+\n          | imp |\n          +-----+")
+
+	// The arrow setting survives a restart (the preferences file).
+	x.keys("alice", "q")
+	x.waitText("alice", "[exited 0]")
+	x.start("alice2", 80, 24, nil, binary, "join", link, "--name", "alice")
+	x.waitText("alice2", "● online")
+	x.keys("alice2", "/")
+	x.waitText("alice2", "line single ─▶")
+}
+
+// TestImportCommand: `tcanvas import FILE ROOM_URL --at x,y` draws a text
+// or ANSI file (colours kept) where asked; a missing file is a clear error.
+func TestImportCommand(t *testing.T) {
+	srv := startServerProc(t, t.TempDir(), "--open")
+	link := srv.base + "/r/import"
+	file := filepath.Join(t.TempDir(), "art.ans")
+	if err := os.WriteFile(file, []byte("\x1b[31mred\x1b[m box\n┌─┐\n└─┘\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "import", file, link, "--at", "4,2").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tcanvas import: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "import: drew") {
+		t.Fatalf("import said: %s", out)
+	}
+	if got, want := exportTxt(t, link), "red box\n┌─┐\n└─┘"; !strings.Contains(got, want) {
+		t.Fatalf("export:\n%q\nwant it to contain %q", got, want)
+	}
+	ansi, err := exec.Command(binary, "export", "--format", "ansi", link).Output()
+	if err != nil || !strings.Contains(string(ansi), "31m") && !strings.Contains(string(ansi), "38;5;1m") {
+		t.Fatalf("the colour was not kept (%v):\n%q", err, ansi)
+	}
+	out, err = exec.Command(binary, "import", filepath.Join(t.TempDir(), "missing.txt"), link).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no such file") {
+		t.Fatalf("a missing file: err %v, said %s", err, out)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/tcanvas/tcanvas/model"
 )
@@ -44,16 +45,25 @@ const (
 	GhostRect
 	GhostBox
 	GhostFree
-	ghostMax = GhostFree
+	GhostPath // a box-drawing line through its points (corners), with arrowheads
+	GhostText // text being typed: Points[0] is where it starts, Text is what
+	ghostMax  = GhostText
 )
 
+// MaxGhostText bounds the UTF-8 bytes of a text ghost, so that a packet
+// carrying one stays well inside MaxPresenceBytes.
+const MaxGhostText = 256
+
 // Ghost is an in-progress stroke: for line, rect and box the first two
-// points are its ends; for a freehand stroke the points are its last cells.
+// points are its ends; for a freehand stroke the points are its last cells;
+// for a path its corners; for text its origin.
 type Ghost struct {
 	Kind   uint8
 	Style  model.BoxStyle
+	Arrows uint8 // path: model.Arrows, bit 0 the first point, bit 1 the last
 	Ch     rune
 	Points []model.Point
+	Text   string // text: lines joined by "\n"
 }
 
 // Presence is the latest state of one peer's pointer. It never names the
@@ -115,7 +125,7 @@ func (p *Presence) AppendBinary(dst []byte) []byte {
 		dst = binary.AppendUvarint(dst, uint64(p.Brush))
 	}
 	if g := p.Ghost; g != nil {
-		dst = append(dst, g.Kind, byte(g.Style))
+		dst = append(dst, g.Kind, byte(g.Style)|g.Arrows<<4)
 		dst = binary.AppendUvarint(dst, uint64(g.Ch))
 		dst = binary.AppendUvarint(dst, uint64(len(g.Points)))
 		var prev model.Point
@@ -123,6 +133,10 @@ func (p *Presence) AppendBinary(dst []byte) []byte {
 			dst = binary.AppendVarint(dst, int64(pt.X)-int64(prev.X))
 			dst = binary.AppendVarint(dst, int64(pt.Y)-int64(prev.Y))
 			prev = pt
+		}
+		if g.Kind == GhostText {
+			dst = binary.AppendUvarint(dst, uint64(len(g.Text)))
+			dst = append(dst, g.Text...)
 		}
 	}
 	return dst
@@ -165,6 +179,12 @@ func DecodePresence(b []byte) (Presence, error) {
 		if r.err == nil && (g.Kind == 0 || g.Kind > ghostMax) {
 			r.fail("ghost kind %d", g.Kind)
 		}
+		if g.Kind == GhostPath {
+			g.Arrows, g.Style = uint8(g.Style>>4), g.Style&0xf
+			if r.err == nil && g.Arrows > uint8(model.ArrowBoth) {
+				r.fail("ghost arrows %d", g.Arrows)
+			}
+		}
 		if r.err == nil && g.Style > model.BoxRounded {
 			r.fail("ghost style %d", g.Style)
 		}
@@ -185,6 +205,9 @@ func DecodePresence(b []byte) (Presence, error) {
 				}
 				g.Points = append(g.Points, model.Point{X: int32(x), Y: int32(y)})
 			}
+		}
+		if g.Kind == GhostText {
+			g.Text = r.text()
 		}
 		p.Ghost = g
 	}
@@ -286,6 +309,35 @@ func (r *reader) rune(allowZero bool) rune {
 		return 0
 	}
 	return rune(v)
+}
+
+// text reads a text ghost's string: at most MaxGhostText bytes of UTF-8,
+// each rune one a cell may hold or a line break.
+func (r *reader) text() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > MaxGhostText || n > uint64(len(r.b)) {
+		r.fail("ghost text of %d bytes, limit %d", n, MaxGhostText)
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	if !utf8.ValidString(s) {
+		r.fail("ghost text is not UTF-8")
+		return ""
+	}
+	for _, c := range s {
+		if c == '\n' {
+			continue
+		}
+		if err := model.ValidateRune(c); err != nil {
+			r.fail("ghost text: %v", err)
+			return ""
+		}
+	}
+	return s
 }
 
 // RelayEntry is one peer's packet in a relay batch.

@@ -95,6 +95,13 @@ func genPresence(t *rapid.T) Presence {
 	if rapid.Bool().Draw(t, "hg") {
 		g := &Ghost{Kind: rapid.Uint8Range(GhostLine, ghostMax).Draw(t, "gk"), Style: model.BoxStyle(rapid.IntRange(0, int(model.BoxRounded)).Draw(t, "gs")), Ch: '*'}
 		n := rapid.IntRange(0, MaxGhostPoints).Draw(t, "gn")
+		switch g.Kind {
+		case GhostPath:
+			g.Arrows = uint8(rapid.IntRange(0, int(model.ArrowBoth)).Draw(t, "ga"))
+		case GhostText:
+			g.Ch, n = 0, 1
+			g.Text = rapid.SampledFrom([]string{"", "hello", "a\nb c", strings.Repeat("é", MaxGhostText/2)}).Draw(t, "gt")
+		}
 		for i := 0; i < n; i++ {
 			g.Points = append(g.Points, model.Point{X: coord.Draw(t, "gx"), Y: coord.Draw(t, "gy")})
 		}
@@ -198,6 +205,10 @@ func FuzzDecodePresence(f *testing.F) {
 	p.Ghost = &Ghost{Kind: GhostBox, Style: model.BoxDouble, Ch: '═', Points: []model.Point{{X: 1, Y: 1}, {X: 9, Y: 4}}}
 	p.HasViewport, p.Viewport = true, model.Rect{W: 80, H: 24}
 	f.Add(p.AppendBinary(nil))
+	p.Ghost = &Ghost{Kind: GhostPath, Style: model.BoxRounded, Arrows: uint8(model.ArrowEnd), Points: []model.Point{{X: 1, Y: 1}, {X: 9, Y: 1}, {X: 9, Y: 4}}}
+	f.Add(p.AppendBinary(nil))
+	p.Ghost = &Ghost{Kind: GhostText, Points: []model.Point{{X: 3, Y: 2}}, Text: "typing\nhere"}
+	f.Add(p.AppendBinary(nil))
 	f.Add([]byte{0x40, 0, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := DecodePresence(b)
@@ -260,6 +271,22 @@ func TestAuthorIsAsDocumented(t *testing.T) {
 		sum := sha256.Sum256([]byte("tcanvas author\x00" + c))
 		if len(a) != 16 || strings.ToLower(a) != a || a != hex.EncodeToString(sum[:8]) {
 			t.Fatalf("AuthorOf(%q) = %q", c, a)
+		}
+	}
+}
+
+// TestGhostLimits: a text ghost over MaxGhostText, text a cell cannot
+// hold, and arrowheads on a ghost that is not a path are refused.
+func TestGhostLimits(t *testing.T) {
+	for name, g := range map[string]*Ghost{
+		"long text":       {Kind: GhostText, Points: []model.Point{{}}, Text: strings.Repeat("a", MaxGhostText+1)},
+		"control in text": {Kind: GhostText, Points: []model.Point{{}}, Text: "a\x07"},
+		"arrows on a box": {Kind: GhostBox, Arrows: 1, Points: []model.Point{{}, {X: 2, Y: 2}}},
+		"unknown arrows":  {Kind: GhostPath, Arrows: 7, Points: []model.Point{{}, {X: 2}}},
+	} {
+		p := Presence{Ghost: g}
+		if _, err := DecodePresence(p.AppendBinary(nil)); !errors.Is(err, ErrPresence) {
+			t.Errorf("%s: decoded with err %v", name, err)
 		}
 	}
 }

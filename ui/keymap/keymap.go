@@ -26,9 +26,10 @@ type KeyMap struct {
 	Brush, Palette                                        key.Binding
 	FGPrev, FGNext, BGPrev, BGNext                        key.Binding
 	ASCII                                                 key.Binding
+	Elbow, Arrows                                         key.Binding
 
 	// Selection and clipboard.
-	Copy, Cut, Delete, Move, Paste key.Binding
+	Copy, Cut, Delete, Move, Paste, Import key.Binding
 
 	// History.
 	Undo, Redo key.Binding
@@ -68,7 +69,7 @@ func Default() KeyMap {
 		Cancel:    b("esc", "cancel; finish text", "esc"),
 
 		Pen:     b("p 1", "pen", "p", "1"),
-		Line:    b("/ 2", "line", "/", "2"),
+		Line:    b("/ 2", "line (again: style)", "/", "2"),
 		Rect:    b("r 3", "rect (again: fill)", "r", "3"),
 		Box:     b("b 4", "box (again: style)", "b", "4"),
 		Text:    b("t 5", "text", "t", "5"),
@@ -83,12 +84,15 @@ func Default() KeyMap {
 		BGPrev:  b("{", "background −", "{"),
 		BGNext:  b("}", "background +", "}"),
 		ASCII:   b("a", "ASCII-only display", "a"),
+		Elbow:   b("v", "line: flip elbow", "v"),
+		Arrows:  b(">", "line: arrowheads", ">"),
 
 		Copy:   b("y", "copy selection", "y"),
 		Cut:    b("x", "cut (or erase cell)", "x"),
 		Delete: b("del bksp", "erase sel. or cell", "delete", "backspace"),
 		Move:   b("m", "move selection", "m"),
 		Paste:  b("P ctrl+v", "paste", "P", "ctrl+v"),
+		Import: b("ctrl+o", "import a file (paste)", "ctrl+o"),
 
 		Undo: b("u ctrl+z", "undo mine", "u", "ctrl+z"),
 		Redo: b("U ctrl+y", "redo", "U", "ctrl+y"),
@@ -99,7 +103,7 @@ func Default() KeyMap {
 		Follow:    b("F", "follow / stop", "F"),
 		Invisible: b("I", "invisible mode", "I"),
 		NoFollow:  b("ctrl+f", "refuse followers", "ctrl+f"),
-		Invite:    b("ctrl+o", "invite links", "ctrl+o"),
+		Invite:    b("ctrl+k", "invite links (owner)", "ctrl+k"),
 
 		Save: b("ctrl+s", "save PNG + TXT here", "ctrl+s"),
 		Help: b("?", "this help", "?"),
@@ -134,7 +138,7 @@ func (k KeyMap) Groups() []Group {
 		return b(a.Help().Key+" "+c.Help().Key, desc, "\x00")
 	}
 	return []Group{
-		{"Tools", []key.Binding{k.Pen, k.Line, k.Rect, k.Box, k.Text, k.Erase, k.Fill, k.Select, k.Pick}},
+		{"Tools", []key.Binding{k.Pen, k.Line, k.Rect, k.Box, k.Text, k.Erase, k.Fill, k.Select, k.Pick, k.Elbow, k.Arrows}},
 		{"Move", []key.Binding{
 			b("hjkl ←↓↑→", "move the cursor", "\x00"),
 			b("ctrl+←↓↑→", "move by 8", "\x00"),
@@ -143,7 +147,7 @@ func (k KeyMap) Groups() []Group {
 			k.Origin, k.Act, k.Cancel,
 		}},
 		{"Style", []key.Binding{k.Brush, k.Palette, both(k.FGPrev, k.FGNext, "foreground −/+"), both(k.BGPrev, k.BGNext, "background −/+"), k.ASCII}},
-		{"Edit", []key.Binding{k.Copy, k.Cut, k.Delete, k.Move, k.Paste, k.Undo, k.Redo}},
+		{"Edit", []key.Binding{k.Copy, k.Cut, k.Delete, k.Move, k.Paste, k.Import, k.Undo, k.Redo}},
 		{"Peers", []key.Binding{k.Peers, both(k.NextPeer, k.PrevPeer, "jump to next/prev."), k.Follow, k.Invisible, k.NoFollow, k.Invite, k.Save, k.Help, k.Quit}},
 		{"Mouse", Mouse},
 	}
@@ -188,6 +192,16 @@ const notes = `
 - **Box** lines merge with the box lines already there, other people's included: crossings become ┼,
   a line ending on a box or a line makes a T (┬), two line ends make an elbow (┐). A one-cell-wide
   box is a line.
+- **Line** (` + "`/`" + `) draws box lines in the box style, straight or with one elbow: the first move
+  decides where the elbow goes, ` + "`v`" + ` flips it while drawing, ` + "`>`" + ` cycles arrowheads (none, ▶ at the end,
+  both, at the start). An arrow drawn onto a box line stops before it. ` + "`/`" + ` again: double, heavy,
+  rounded, then the brush at any angle.
+- **Connectors.** Moving a selection that holds a box stretches the lines touching its border from
+  outside: each keeps its far end and gets a new elbow, in the same commit (one undo).
+- **Import** (` + "`ctrl+o`" + `) asks for a file (text or ANSI) and floats it at the cursor like a paste;
+  ` + "`tcanvas import FILE ROOM_URL`" + ` draws one from the command line.
+- **Preferences** (tool, brush, colours, box style, line settings) are kept in
+  ` + "`$XDG_CONFIG_HOME/tcanvas/prefs.json`" + ` from one start to the next.
 - **Text.** ` + "`space`" + `/` + "`enter`" + ` or a click places the caret; type, ` + "`enter`" + ` starts a new line,
   ` + "`backspace`" + `/` + "`delete`" + ` and the arrows edit; ` + "`esc`" + ` (or a click elsewhere, or another tool)
   commits the text. Pasting from the terminal while typing types the paste.
