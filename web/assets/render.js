@@ -1,0 +1,172 @@
+// Paints the visible part of the canvas on a <canvas> element, one cell per
+// grid slot: every glyph is placed at its cell, so columns line up whatever
+// the font's advances, and box glyphs are drawn as strokes that meet their
+// neighbours exactly.
+
+import { boxArms, isWide, ARCS } from './model.js';
+
+// The 16 ANSI colours, as a dark terminal theme shows them.
+const BASE16 = ['#1d1f21', '#cc342b', '#198844', '#c5a100', '#3971ed', '#a36ac7', '#2aa198', '#c5c8c6',
+  '#707880', '#f96a5f', '#5fd38d', '#f0c674', '#81a2f0', '#c397d8', '#8abeb7', '#ffffff'];
+export const DEFAULT_FG = '#d7dae0';
+export const DEFAULT_BG = '#16181c';
+
+/** color turns a protocol colour ("" | "0".."255" | "#rrggbb") into CSS, or fallback. */
+export function color(c, fallback) {
+  if (!c) return fallback;
+  if (c[0] === '#') return c;
+  const n = +c;
+  if (n < 16) return BASE16[n];
+  if (n < 232) {
+    const v = [0, 95, 135, 175, 215, 255], i = n - 16;
+    return `rgb(${v[Math.floor(i / 36)]},${v[Math.floor(i / 6) % 6]},${v[i % 6]})`;
+  }
+  const g = 8 + 10 * (n - 232);
+  return `rgb(${g},${g},${g})`;
+}
+
+export class Painter {
+  constructor(el, fontSize = 16) {
+    this.el = el;
+    this.ctx = el.getContext('2d', { alpha: false });
+    this.setFont(fontSize);
+    this.shown = []; // the rows of characters of the last paint, for tests and screen readers
+  }
+
+  setFont(px) {
+    this.fontSize = px;
+    this.family = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace';
+    const c = this.ctx;
+    c.font = `${px}px ${this.family}`;
+    this.cw = Math.ceil(c.measureText('M').width);
+    this.ch = Math.ceil(px * 1.25);
+  }
+
+  resize(wCss, hCss) {
+    const dpr = window.devicePixelRatio || 1;
+    this.el.width = Math.round(wCss * dpr);
+    this.el.height = Math.round(hCss * dpr);
+    this.el.style.width = wCss + 'px';
+    this.el.style.height = hCss + 'px';
+    this.dpr = dpr;
+    this.cols = Math.ceil(wCss / this.cw);
+    this.rows = Math.ceil(hCss / this.ch);
+  }
+
+  /**
+   * paint draws the cells of canvas (and overlay, drawn on top) in the
+   * viewport whose top-left cell is (vx, vy), then the peers' cursors.
+   */
+  paint(canvas, overlay, vx, vy, cursors) {
+    const c = this.ctx, cw = this.cw, ch = this.ch;
+    c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    c.fillStyle = DEFAULT_BG;
+    c.fillRect(0, 0, this.cols * cw, this.rows * ch);
+    c.textBaseline = 'middle';
+    this.shown = [];
+    for (let r = 0; r < this.rows; r++) {
+      const row = [];
+      for (let col = -1; col < this.cols; col++) {
+        const x = vx + col, y = vy + r;
+        const k = x + ',' + y;
+        const cell = overlay.get(k) ?? canvas.cells.get(k);
+        if (col >= 0) row.push(cell ? cell.ch : ' ');
+        if (!cell) continue;
+        this.cell(col * cw, r * ch, cell);
+      }
+      this.shown.push(row.join('').replace(/\s+$/, ''));
+    }
+    for (const p of cursors) this.cursor(p, vx, vy);
+  }
+
+  cell(px, py, cell) {
+    const c = this.ctx, cw = this.cw, chh = this.ch;
+    const wide = isWide(cell.ch);
+    const w = wide ? 2 * cw : cw;
+    let fg = color(cell.fg, DEFAULT_FG), bg = cell.bg ? color(cell.bg, DEFAULT_BG) : null;
+    const a = cell.attr || 0;
+    if (a & 16) { const t = fg; fg = bg || DEFAULT_BG; bg = t; }
+    if (bg) { c.fillStyle = bg; c.fillRect(px, py, w, chh); }
+    c.globalAlpha = a & 2 ? 0.55 : 1;
+    c.fillStyle = fg;
+    c.strokeStyle = fg;
+    const arms = boxArms(cell.ch);
+    if (arms) this.box(px, py, arms, cell.ch in ARCS ? cell.ch : '');
+    else if (cell.ch !== ' ') {
+      c.font = `${a & 4 ? 'italic ' : ''}${a & 1 ? 'bold ' : ''}${this.fontSize}px ${this.family}`;
+      c.textAlign = 'center';
+      c.fillText(cell.ch, px + w / 2, py + chh / 2, w);
+    }
+    const lw = Math.max(1, Math.round(this.fontSize / 14));
+    if (a & 8) c.fillRect(px, py + chh - 2 * lw, w, lw);
+    if (a & 32) c.fillRect(px, py + chh / 2, w, lw);
+    c.globalAlpha = 1;
+  }
+
+  // box draws a box glyph from its arms: each arm a stroke from the cell's
+  // centre to its edge, heavy twice as thick, double as two strokes.
+  box(px, py, arms, arc) {
+    const c = this.ctx, w = this.cw, h = this.ch;
+    const cx = px + Math.floor(w / 2) + 0.5, cy = py + Math.floor(h / 2) + 0.5;
+    const light = Math.max(1, Math.round(this.fontSize / 14));
+    if (arc) {
+      c.lineWidth = light;
+      c.beginPath();
+      const r = Math.min(w, h) / 2;
+      // The arc's two arms: from the cell edge to near the centre, then round.
+      const [ux, uy] = { '╭': [1, 1], '╮': [-1, 1], '╯': [-1, -1], '╰': [1, -1] }[arc];
+      const ex = ux > 0 ? px + w : px, ey = uy > 0 ? py + h : py;
+      c.moveTo(ex, cy);
+      c.lineTo(cx + ux * r, cy);
+      c.arcTo(cx, cy, cx, cy + uy * r, r);
+      c.lineTo(cx, ey);
+      c.stroke();
+      return;
+    }
+    const ends = [[cx, py], [px + w, cy], [cx, py + h], [px, cy]];
+    const gap = Math.max(2, Math.round(this.fontSize / 7));
+    for (let i = 0; i < 4; i++) {
+      const k = arms[i];
+      if (k === '.') continue;
+      const [ex, ey] = ends[i];
+      const vertical = i % 2 === 0;
+      if (k === 'd') {
+        c.lineWidth = light;
+        for (const s of [-1, 1]) {
+          c.beginPath();
+          if (vertical) { c.moveTo(cx + s * gap, cy + (i === 0 ? gap : -gap)); c.lineTo(ex + s * gap, ey); }
+          else { c.moveTo(cx + (i === 1 ? -gap : gap), cy + s * gap); c.lineTo(ex, ey + s * gap); }
+          c.stroke();
+        }
+        continue;
+      }
+      c.lineWidth = k === 'h' ? 2 * light + 1 : light;
+      const over = c.lineWidth / 2; // reach past the centre so arms join without a notch
+      c.beginPath();
+      if (vertical) { c.moveTo(cx, cy + (i === 0 ? over : -over)); c.lineTo(ex, ey); }
+      else { c.moveTo(cx + (i === 1 ? -over : over), cy); c.lineTo(ex, ey); }
+      c.stroke();
+    }
+  }
+
+  cursor(p, vx, vy) {
+    const c = this.ctx, cw = this.cw, ch = this.ch;
+    const px = (p.x - vx) * cw, py = (p.y - vy) * ch;
+    if (px < -200 || py < -ch || px > this.cols * cw || py > this.rows * ch) return;
+    const col = color(p.color, '#f0c674');
+    c.globalAlpha = p.stale ? 0.4 : 1;
+    c.strokeStyle = col;
+    c.lineWidth = 2;
+    c.strokeRect(px + 1, py + 1, cw - 2, ch - 2);
+    c.font = `bold ${Math.round(this.fontSize * 0.75)}px ${this.family}`;
+    const label = p.name;
+    const tw = c.measureText(label).width + 8;
+    const ly = py + ch + 2;
+    c.fillStyle = col;
+    c.fillRect(px, ly, tw, Math.round(this.fontSize * 0.95));
+    c.fillStyle = DEFAULT_BG;
+    c.textAlign = 'left';
+    c.fillText(label, px + 4, ly + Math.round(this.fontSize * 0.5));
+    c.globalAlpha = 1;
+  }
+}

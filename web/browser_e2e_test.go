@@ -1,0 +1,494 @@
+package web_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tcanvas/tcanvas/internal/cdp"
+	"github.com/tcanvas/tcanvas/internal/rawclient"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// The browser end to end: the real tcanvas binary serves a room, real bot
+// processes draw and move cursors, and a real headless Chromium opens the
+// room's page. The whole test binary runs in a network namespace of its
+// own with only loopback (TestMain re-executes it under `unshare -n`), so
+// nothing the browser or WebRTC does can reach any other network.
+
+var (
+	binary   string // the tcanvas binary
+	chromium string // the browser, "" when missing
+	netnsErr string // why the tests cannot run in their own namespace
+)
+
+const inNetns = "TCANVAS_WEB_NETNS"
+
+func TestMain(m *testing.M) {
+	os.Setenv("TCANVAS_ICE_ALLOW", "127.0.0.0/8")
+	if os.Getenv(inNetns) == "" {
+		if code, ok := reexecInNetns(); ok {
+			os.Exit(code)
+		}
+	} else if out, err := exec.Command(lookTool("ip"), "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "bring up loopback in the namespace: %v: %s\n", err, out)
+		os.Exit(1)
+	}
+	binary = os.Getenv("TCANVAS_WEB_BIN")
+	var dir string
+	if binary == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "tcanvas-web"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		binary = filepath.Join(dir, "tcanvas")
+		if out, err := exec.Command("go", "build", "-o", binary, "../cmd/tcanvas").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build tcanvas: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
+	chromium = cdp.Find()
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// reexecInNetns runs this test binary again in a new network namespace
+// (with the tcanvas binary built out here, where the module cache is) and
+// reports its exit code; ok is false when that is impossible here.
+func reexecInNetns() (code int, ok bool) {
+	unshare := lookTool("unshare")
+	switch {
+	case os.Geteuid() != 0:
+		netnsErr = "not root: cannot create a network namespace"
+	case unshare == "":
+		netnsErr = "no unshare (Debian package util-linux)"
+	case lookTool("ip") == "":
+		netnsErr = "no ip (Debian package iproute2)"
+	}
+	if netnsErr != "" {
+		return 0, false
+	}
+	dir, err := os.MkdirTemp("", "tcanvas-web")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1, true
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "tcanvas")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tcanvas").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build tcanvas: %v\n%s", err, out)
+		return 1, true
+	}
+	cmd := exec.Command(unshare, append([]string{"-n", "--", os.Args[0]}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), inNetns+"=1", "TCANVAS_WEB_BIN="+bin)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if ee, isExit := err.(*exec.ExitError); isExit {
+			return ee.ExitCode(), true
+		}
+		fmt.Fprintf(os.Stderr, "unshare -n: %v\n", err)
+		return 1, true
+	}
+	return 0, true
+}
+
+func lookTool(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
+		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return filepath.Join(d, name)
+		}
+	}
+	return ""
+}
+
+// needBrowser skips (or, in CI, fails) a test that cannot run here.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	var why string
+	switch {
+	case os.Getenv(inNetns) == "":
+		why = "browser tests run only in their own network namespace: " + netnsErr
+	case chromium == "":
+		why = "no chromium (scripts/test installs Debian's chromium)"
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why + " (CI must run the browser tests as root, through scripts/test)")
+	}
+	t.Skip(why)
+}
+
+type server struct{ base string }
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	cmd.Stderr = &syncWriter{w: &logs}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+			go io.Copy(io.Discard, stdout)
+			return &server{base: m[1]}
+		}
+	}
+	t.Fatalf("server exited before listening: %v", sc.Err())
+	return nil
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *server) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(s.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
+}
+
+// ownRoom creates a room as its owner and mints an editor token, with a
+// raw client that leaves again, so that it is in nobody's roster later.
+func ownRoom(t *testing.T, ctx context.Context, link string) (owner, editor string) {
+	t.Helper()
+	c, err := rawclient.Join(ctx, link, wire.Hello{Client: "setup0123456789", Name: "setup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	owner = c.Welcome.Token
+	if owner == "" {
+		t.Fatal("the first joiner got no owner token")
+	}
+	if err := c.Send(ctx, wire.Mint{T: wire.TMint, Req: "m1", Role: wire.RoleEditor}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken || f.T == wire.TReject })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok wire.Token
+	if err := f.Decode(&tok); err != nil || tok.Token == "" {
+		t.Fatalf("mint: %s (%v)", f.Raw, err)
+	}
+	return owner, tok.Token
+}
+
+// pipe is a `tcanvas bot pipe` process.
+type pipe struct {
+	in   io.WriteCloser
+	mu   sync.Mutex
+	evs  []map[string]any
+	done chan struct{}
+}
+
+func startPipe(t *testing.T, link string, args ...string) *pipe {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"bot", "pipe", link}, args...)...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &pipe{in: in, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var ev map[string]any
+			if json.Unmarshal(sc.Bytes(), &ev) == nil {
+				p.mu.Lock()
+				p.evs = append(p.evs, ev)
+				p.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { in.Close(); cmd.Process.Kill(); <-p.done; cmd.Wait() })
+	return p
+}
+
+func (p *pipe) send(t *testing.T, line string) {
+	t.Helper()
+	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// last returns the latest event of a kind, or nil.
+func (p *pipe) last(kind string) map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.evs) - 1; i >= 0; i-- {
+		if p.evs[i]["event"] == kind {
+			return p.evs[i]
+		}
+	}
+	return nil
+}
+
+func (p *pipe) has(kind, key string, val any) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.evs {
+		if e["event"] == kind && e[key] == val {
+			return true
+		}
+	}
+	return false
+}
+
+// route is the bot's route to peer id, from its latest roster event.
+func (p *pipe) route(id float64) string {
+	r := p.last("roster")
+	if r == nil {
+		return ""
+	}
+	peers, _ := r["peers"].([]any)
+	for _, x := range peers {
+		if m, _ := x.(map[string]any); m != nil && m["id"] == id {
+			s, _ := m["route"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// browser starts Chromium with one page, logging the page's console and
+// exceptions into the test's log.
+func browser(t *testing.T, ctx context.Context) (*cdp.Browser, *cdp.Page) {
+	t.Helper()
+	b, err := cdp.Launch(ctx, chromium, 1100, 640, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	b.OnEvent(func(_, method string, params json.RawMessage) {
+		switch method {
+		case "Runtime.exceptionThrown", "Runtime.consoleAPICalled":
+			t.Logf("page %s: %.600s", method, params)
+		}
+	})
+	p, err := b.NewPage(ctx, 1100, 640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, p
+}
+
+// pageState is what the page reports about itself (window.tcanvas.state()).
+type pageState struct {
+	You, Peers       int
+	Role             string
+	Seq              uint64
+	Ready            bool
+	RelayedIn, P2PIn int
+	FirstCanvasMs    float64
+	Pending          int
+}
+
+func state(t *testing.T, ctx context.Context, p *cdp.Page) pageState {
+	t.Helper()
+	var s pageState
+	if err := p.Eval(ctx, "window.tcanvas ? window.tcanvas.state() : {}", &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func screen(t *testing.T, ctx context.Context, p *cdp.Page) string {
+	t.Helper()
+	var rows []string
+	if err := p.Eval(ctx, "window.tcanvas ? window.tcanvas.screen() : []", &rows); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(rows, "\n")
+}
+
+type shownCursor struct {
+	ID   int
+	X, Y int
+	Name string
+}
+
+func cursors(t *testing.T, ctx context.Context, p *cdp.Page) []shownCursor {
+	t.Helper()
+	var cs []shownCursor
+	if err := p.Eval(ctx, "window.tcanvas ? window.tcanvas.cursors() : []", &cs); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// TestBrowserViewerSeesCommitsAndCursorsOverP2P: a viewer page shows a
+// bot's committed text, and the bot's cursor reaches the page over the
+// WebRTC mesh while the authority relays no presence at all.
+func TestBrowserViewerSeesCommitsAndCursorsOverP2P(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	link := srv.base + "/r/webdemo"
+	owner, _ := ownRoom(t, ctx, link)
+
+	bot := startPipe(t, link+"?token="+owner, "--name", "drawbot", "--color", "#ff8800")
+	bot.send(t, `{"cmd":"text","x":2,"y":1,"text":"hello from a bot","fg":"#5fd38d"}`)
+	bot.send(t, `{"cmd":"cells","merge":true,"cells":[{"x":2,"y":3,"ch":"┌"},{"x":3,"y":3,"ch":"─"},{"x":4,"y":3,"ch":"┐"}]}`)
+	bot.send(t, `{"cmd":"sync","req":"drawn"}`)
+	waitUntil(t, ctx, "the bot's commits", func() bool { return bot.has("synced", "req", "drawn") })
+
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the page to sync", func() bool { return state(t, ctx, page).Ready })
+	if s := state(t, ctx, page); s.Role != "viewer" {
+		t.Fatalf("a link without a token made the page %q, want viewer", s.Role)
+	}
+	waitUntil(t, ctx, "the bot's text on the page", func() bool {
+		return strings.Contains(screen(t, ctx, page), "hello from a bot")
+	})
+	if sc := screen(t, ctx, page); !strings.Contains(sc, "┌─┐") {
+		t.Fatalf("box glyphs not shown in their cells:\n%s", sc)
+	}
+
+	// Live: a commit made now appears without a reload.
+	bot.send(t, `{"cmd":"text","x":2,"y":5,"text":"and live","fg":"3"}`)
+	waitUntil(t, ctx, "a live commit on the page", func() bool {
+		return strings.Contains(screen(t, ctx, page), "and live")
+	})
+
+	// The presence mesh: the bot and the page pair up, then the bot's
+	// cursor reaches the page with the relay counter standing still.
+	you := float64(state(t, ctx, page).You)
+	waitUntil(t, ctx, "a p2p route from the bot to the page", func() bool { return bot.route(you) == "p2p" })
+	var routes map[string]string
+	waitUntil(t, ctx, "a p2p route from the page to the bot", func() bool {
+		if err := page.Eval(ctx, "tcanvas.routes()", &routes); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range routes {
+			if r == "p2p" {
+				return true
+			}
+		}
+		return false
+	})
+	relayed := srv.metric(t, "tcanvas_presence_relayed_packets_total")
+	before := state(t, ctx, page)
+	for x := 10; x <= 30; x++ {
+		bot.send(t, fmt.Sprintf(`{"cmd":"cursor","x":%d,"y":7}`, x))
+	}
+	waitUntil(t, ctx, "the bot's cursor at (30,7) on the page", func() bool {
+		for _, c := range cursors(t, ctx, page) {
+			if c.Name == "drawbot" && c.X == 30 && c.Y == 7 {
+				return true
+			}
+		}
+		return false
+	})
+	after := state(t, ctx, page)
+	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
+		t.Fatalf("the authority relayed %v presence packets while both ends had a p2p link", got-relayed)
+	}
+	if after.RelayedIn != before.RelayedIn || after.P2PIn <= before.P2PIn {
+		t.Fatalf("the page got the cursor by relay %d→%d, p2p %d→%d; want p2p only",
+			before.RelayedIn, after.RelayedIn, before.P2PIn, after.P2PIn)
+	}
+	// And the other way: the page's cursor reaches the bot.
+	if err := page.Eval(ctx, "tcanvas.moveCursor(-4, 9)", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the page's cursor at the bot", func() bool {
+		e := bot.last("presence")
+		c, _ := e["cursor"].(map[string]any)
+		return e != nil && e["peer"] == you && c["x"] == -4.0 && c["y"] == 9.0
+	})
+	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
+		t.Fatalf("the authority relayed %v presence packets", got-relayed)
+	}
+
+	if out := os.Getenv("TCANVAS_WEB_SCREENSHOT"); out != "" {
+		png, err := page.Screenshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
