@@ -492,3 +492,122 @@ func TestBrowserViewerSeesCommitsAndCursorsOverP2P(t *testing.T) {
 		}
 	}
 }
+
+func exportTxt(t *testing.T, link string) string {
+	t.Helper()
+	cmd := exec.Command(binary, "export", link, "--format", "txt")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr.String())
+	}
+	return string(out)
+}
+
+// clickCell clicks the middle of canvas cell (x, y) on the page.
+func clickCell(t *testing.T, ctx context.Context, p *cdp.Page, x, y int) {
+	t.Helper()
+	c := cellCenter(t, ctx, p, x, y)
+	if err := p.Click(ctx, c[0], c[1]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cellCenter(t *testing.T, ctx context.Context, p *cdp.Page, x, y int) [2]float64 {
+	t.Helper()
+	var c struct{ X, Y float64 }
+	if err := p.Eval(ctx, fmt.Sprintf("tcanvas.cellCenter(%d, %d)", x, y), &c); err != nil {
+		t.Fatal(err)
+	}
+	return [2]float64{c.X, c.Y}
+}
+
+func tool(t *testing.T, ctx context.Context, p *cdp.Page, name string) {
+	t.Helper()
+	if err := p.Eval(ctx, fmt.Sprintf("document.querySelector('[data-tool=%q]').click()", name), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settled waits until the page has no commit without an answer.
+func settled(t *testing.T, ctx context.Context, p *cdp.Page, want uint64) {
+	t.Helper()
+	waitUntil(t, ctx, fmt.Sprintf("the page's commits up to seq %d", want), func() bool {
+		s := state(t, ctx, p)
+		return s.Pending == 0 && s.Seq >= want
+	})
+}
+
+// TestBrowserEditorDrawsIntoExport: with an editor token the page types
+// text, draws with the pen, erases and undoes, with real key and mouse
+// input, and `tcanvas export` shows each result. The token leaves the
+// address bar as soon as the page has read it.
+func TestBrowserEditorDrawsIntoExport(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	link := srv.base + "/r/webedit"
+	owner, editor := ownRoom(t, ctx, link)
+	ownerLink := link + "?token=" + owner
+
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, link+"?token="+editor); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the page to sync", func() bool { return state(t, ctx, page).Ready })
+	if s := state(t, ctx, page); s.Role != "editor" {
+		t.Fatalf("an editor link made the page %q", s.Role)
+	}
+	var href string
+	if err := page.Eval(ctx, "location.href", &href); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(href, editor) || strings.Contains(href, "token") {
+		t.Fatalf("the token is still in the address bar: %s", href)
+	}
+
+	tool(t, ctx, page, "text")
+	clickCell(t, ctx, page, 3, 2)
+	if err := page.Type(ctx, "typed in chromium\n"); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, ctx, page, 1)
+	if got := exportTxt(t, ownerLink); !strings.Contains(got, "typed in chromium") {
+		t.Fatalf("export after typing:\n%s", got)
+	}
+
+	tool(t, ctx, page, "pen")
+	var pts [][2]float64
+	for x := 3; x <= 9; x++ {
+		pts = append(pts, cellCenter(t, ctx, page, x, 4))
+	}
+	if err := page.Drag(ctx, pts...); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, ctx, page, 2)
+	if got := exportTxt(t, ownerLink); !strings.Contains(got, "typed in chromium\n\n*******") {
+		t.Fatalf("export after a pen stroke:\n%q", got)
+	}
+
+	tool(t, ctx, page, "erase")
+	if err := page.Drag(ctx, cellCenter(t, ctx, page, 5, 4), cellCenter(t, ctx, page, 6, 4), cellCenter(t, ctx, page, 7, 4)); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, ctx, page, 3)
+	if got := exportTxt(t, ownerLink); !strings.Contains(got, "\n**   **") {
+		t.Fatalf("export after erasing three cells:\n%q", got)
+	}
+
+	if err := page.Key(ctx, "z", 2); err != nil { // ctrl+z
+		t.Fatal(err)
+	}
+	settled(t, ctx, page, 4)
+	if got := exportTxt(t, ownerLink); !strings.Contains(got, "typed in chromium\n\n*******") {
+		t.Fatalf("export after undoing the erase:\n%q", got)
+	}
+	if sc := screen(t, ctx, page); !strings.Contains(sc, "*******") {
+		t.Fatalf("the page does not show the undone erase:\n%s", sc)
+	}
+}

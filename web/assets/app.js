@@ -288,7 +288,8 @@ el.addEventListener('pointermove', (ev) => {
     st.dirty = true;
   } else if (stroke) addStroke(c, drag.tool);
 });
-el.addEventListener('pointerup', () => {
+el.addEventListener('pointerup', (ev) => {
+  if (stroke) addStroke(cellAt(ev), drag.tool);
   if (stroke && stroke.size) {
     const cells = [...stroke].map(([k, c]) => { const [x, y] = k.split(',').map(Number); return c.ch === ' ' ? { x, y } : { x, y, ch: c.ch, fg: c.fg }; });
     commit([{ op: 'set', cells }]);
