@@ -163,14 +163,19 @@ func startServer(t *testing.T, args ...string) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
+	// serve prints the browser's link beside the terminal's.
 	sc := bufio.NewScanner(stdout)
+	var base string
 	for sc.Scan() {
 		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+		if base != "" && sc.Text() == "or in a browser:    "+base+"/r/ROOM" {
 			go io.Copy(io.Discard, stdout)
-			return &server{base: m[1]}
+			return &server{base: base}
 		}
 	}
-	t.Fatalf("server exited before listening: %v", sc.Err())
+	t.Fatalf("server exited before printing its links (base %q): %v", base, sc.Err())
 	return nil
 }
 
@@ -353,6 +358,9 @@ func browser(t *testing.T, ctx context.Context) (*cdp.Browser, *cdp.Page) {
 // pageState is what the page reports about itself (window.tcanvas.state()).
 type pageState struct {
 	You, Peers       int
+	VX, VY           int
+	Cols, Rows       int
+	Follow           int
 	Role             string
 	Seq              uint64
 	Ready            bool
@@ -482,14 +490,31 @@ func TestBrowserViewerSeesCommitsAndCursorsOverP2P(t *testing.T) {
 		t.Fatalf("the authority relayed %v presence packets", got-relayed)
 	}
 
-	if out := os.Getenv("TCANVAS_WEB_SCREENSHOT"); out != "" {
-		png, err := page.Screenshot(ctx)
-		if err != nil {
-			t.Fatal(err)
+	// Following the bot: its cursor goes far off, and the page's view goes
+	// with it.
+	botID := 0
+	for _, c := range cursors(t, ctx, page) {
+		if c.Name == "drawbot" {
+			botID = c.ID
 		}
-		if err := os.WriteFile(out, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	}
+	if err := page.Eval(ctx, fmt.Sprintf("document.querySelector('#peers li[data-peer=\"%d\"] button').click()", botID), nil); err != nil {
+		t.Fatal(err)
+	}
+	bot.send(t, `{"cmd":"cursor","x":400,"y":-200}`)
+	waitUntil(t, ctx, "the view to follow the bot to (400,-200)", func() bool {
+		s := state(t, ctx, page)
+		return s.Follow == botID && s.VX <= 400 && 400 < s.VX+s.Cols && s.VY <= -200 && -200 < s.VY+s.Rows
+	})
+	// Dragging the canvas pans it and stops following.
+	s0 := state(t, ctx, page)
+	from := cellCenter(t, ctx, page, s0.VX+20, s0.VY+10)
+	if err := page.Drag(ctx, from, [2]float64{from[0] - 50, from[1] + 40}, [2]float64{from[0] - 100, from[1] + 80}); err != nil {
+		t.Fatal(err)
+	}
+	s1 := state(t, ctx, page)
+	if s1.Follow != 0 || s1.VX <= s0.VX || s1.VY >= s0.VY {
+		t.Fatalf("a drag left and down from view (%d,%d) gave (%d,%d), following %d", s0.VX, s0.VY, s1.VX, s1.VY, s1.Follow)
 	}
 }
 

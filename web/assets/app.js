@@ -442,7 +442,7 @@ const api = {
   screen: () => painter.shown.slice(),
   cursors: () => (st.shownCursors || []).map((c) => ({ ...c })),
   routes: () => Object.fromEntries(st.routes),
-  state: () => ({ you: st.you, role: st.role, seq: st.seq, ready: st.ready, peers: st.roster.size, vx: st.vx, vy: st.vy,
+  state: () => ({ you: st.you, role: st.role, seq: st.seq, ready: st.ready, peers: st.roster.size, vx: st.vx, vy: st.vy, cols: painter.cols, rows: painter.rows,
     follow: st.follow, relayedIn: st.relayedIn, p2pIn: st.p2pIn, firstCanvasMs: st.firstCanvasMs, loadStartMs: t0, pending: st.pending.size }),
   cellCenter: (x, y) => {
     const r = el.getBoundingClientRect();
