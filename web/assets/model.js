@@ -78,6 +78,7 @@ export function oneColumn(ch) {
   if ([...ch].length !== 1) return false;
   const cp = ch.codePointAt(0);
   if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029) return false;
+  if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return false; // medial and final jamo
   if (/\p{Mn}|\p{Me}|\p{Cf}/u.test(ch)) return false;
   return !isWide(ch);
 }

@@ -1,5 +1,7 @@
 // Presence packets and relay batches (docs/PROTOCOL.md §11).
 
+import { oneColumn } from './model.js';
+
 export const MAX_PRESENCE = 512;
 const LIMIT = 1 << 30;
 
@@ -40,6 +42,15 @@ class Reader {
   }
   varint() { const z = this.uvarint(); return z % 2 ? -(z + 1) / 2 : z / 2; }
   coord() { const v = this.varint(); if (v < -LIMIT || v > LIMIT) throw new Error('coordinate out of range'); return v; }
+  side() { const v = this.uvarint(); if (v > 4096) throw new Error('viewport too large'); return v; }
+  rune() {
+    const v = this.uvarint();
+    if (v === 0) return '';
+    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (v >= 0xfdd0 && v <= 0xfdef) || (v & 0xfffe) === 0xfffe) throw new Error('bad rune');
+    const ch = String.fromCodePoint(v);
+    if (!oneColumn(ch)) throw new Error('not a one-column rune');
+    return ch;
+  }
 }
 
 /** decode parses one packet; it throws on anything malformed. */
@@ -50,17 +61,22 @@ export function decode(b, start = 0, end = b.length) {
   if (flags >> 6 !== 1) throw new Error('packet version');
   const p = { seq: (r.u8() << 8) | r.u8(), hidden: !!(flags & 0x10), noFollow: !!(flags & 0x20) };
   if (flags & 1) p.cursor = { x: r.coord(), y: r.coord() };
-  if (flags & 2) {
-    p.viewport = { x: r.coord(), y: r.coord(), w: r.uvarint(), h: r.uvarint() };
-    if (p.viewport.w > 4096 || p.viewport.h > 4096) throw new Error('viewport too large');
-  }
-  if (flags & 4) { p.tool = r.u8(); const cp = r.uvarint(); p.brush = cp ? String.fromCodePoint(cp) : ''; }
+  if (flags & 2) p.viewport = { x: r.coord(), y: r.coord(), w: r.side(), h: r.side() };
+  if (flags & 4) { p.tool = r.u8(); p.brush = r.rune(); }
   if (flags & 8) {
-    const g = { kind: r.u8(), style: r.u8(), ch: r.uvarint(), points: [] };
+    const g = { kind: r.u8(), style: r.u8() };
+    if (g.kind < 1 || g.kind > 4) throw new Error('ghost kind');
+    if (g.style > 3) throw new Error('ghost style');
+    g.ch = r.rune();
+    g.points = [];
     const n = r.uvarint();
     if (n > 32) throw new Error('ghost too long');
     let x = 0, y = 0;
-    for (let i = 0; i < n; i++) { x += r.varint(); y += r.varint(); g.points.push({ x, y }); }
+    for (let i = 0; i < n; i++) {
+      x += r.varint(); y += r.varint();
+      if (x < -LIMIT || x > LIMIT || y < -LIMIT || y > LIMIT) throw new Error('ghost point out of range');
+      g.points.push({ x, y });
+    }
     p.ghost = g;
   }
   if (r.i !== end) throw new Error('trailing bytes');
