@@ -32,93 +32,44 @@ import (
 var (
 	binary   string // the tcanvas binary
 	chromium string // the browser, "" when missing
-	netnsErr string // why the tests cannot run in their own namespace
 )
-
-const inNetns = "TCANVAS_WEB_NETNS"
 
 func TestMain(m *testing.M) {
 	os.Setenv("TCANVAS_ICE_ALLOW", "127.0.0.0/8")
-	if os.Getenv(inNetns) == "" {
-		if code, ok := reexecInNetns(); ok {
-			os.Exit(code)
-		}
-	} else if out, err := exec.Command(lookTool("ip"), "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "bring up loopback in the namespace: %v: %s\n", err, out)
+	dir, err := os.MkdirTemp("", "tcanvas-web")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	defer os.RemoveAll(dir)
 	binary = os.Getenv("TCANVAS_WEB_BIN")
-	var dir string
 	if binary == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "tcanvas-web"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		// Built out here, where the module cache and network are.
 		binary = filepath.Join(dir, "tcanvas")
 		if out, err := exec.Command("go", "build", "-o", binary, "../cmd/tcanvas").CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build tcanvas: %v\n%s", err, out)
 			os.Exit(1)
 		}
 	}
+	switch {
+	case cdp.InNetns():
+		if err := cdp.UpLoopback(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	case cdp.NetnsProblem() == "":
+		code, err := cdp.Reexec("TCANVAS_WEB_BIN=" + binary)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
 	chromium = cdp.Find()
 	code := m.Run()
-	if dir != "" {
-		os.RemoveAll(dir)
-	}
+	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// reexecInNetns runs this test binary again in a new network namespace
-// (with the tcanvas binary built out here, where the module cache is) and
-// reports its exit code; ok is false when that is impossible here.
-func reexecInNetns() (code int, ok bool) {
-	unshare := lookTool("unshare")
-	switch {
-	case os.Geteuid() != 0:
-		netnsErr = "not root: cannot create a network namespace"
-	case unshare == "":
-		netnsErr = "no unshare (Debian package util-linux)"
-	case lookTool("ip") == "":
-		netnsErr = "no ip (Debian package iproute2)"
-	}
-	if netnsErr != "" {
-		return 0, false
-	}
-	dir, err := os.MkdirTemp("", "tcanvas-web")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1, true
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "tcanvas")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tcanvas").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build tcanvas: %v\n%s", err, out)
-		return 1, true
-	}
-	cmd := exec.Command(unshare, append([]string{"-n", "--", os.Args[0]}, os.Args[1:]...)...)
-	cmd.Env = append(os.Environ(), inNetns+"=1", "TCANVAS_WEB_BIN="+bin)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		if ee, isExit := err.(*exec.ExitError); isExit {
-			return ee.ExitCode(), true
-		}
-		fmt.Fprintf(os.Stderr, "unshare -n: %v\n", err)
-		return 1, true
-	}
-	return 0, true
-}
-
-func lookTool(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
-		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return filepath.Join(d, name)
-		}
-	}
-	return ""
 }
 
 // needBrowser skips (or, in CI, fails) a test that cannot run here.
@@ -126,8 +77,8 @@ func needBrowser(t *testing.T) {
 	t.Helper()
 	var why string
 	switch {
-	case os.Getenv(inNetns) == "":
-		why = "browser tests run only in their own network namespace: " + netnsErr
+	case !cdp.InNetns():
+		why = "browser tests run only in a network namespace of their own: " + cdp.NetnsProblem()
 	case chromium == "":
 		why = "no chromium (scripts/test installs Debian's chromium)"
 	}
