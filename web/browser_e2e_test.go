@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/tcanvas/tcanvas/internal/cdp"
 	"github.com/tcanvas/tcanvas/internal/rawclient"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -68,6 +70,14 @@ func TestMain(m *testing.M) {
 	}
 	chromium = cdp.Find()
 	code := m.Run()
+	if code == 0 {
+		// Every goroutine the tests started (DevTools readers, authorities,
+		// process pipes) has ended.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

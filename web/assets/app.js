@@ -197,10 +197,18 @@ function dropMesh() {
 
 const TOOLS = { pan: 0, pen: 1, text: 2, erase: 3 };
 
+let trailing = 0;
 function sendPresence(force) {
   if (!st.ready) return;
   const now = performance.now();
-  if (!force && now - st.lastSent < 1000 / 60) return;
+  const wait = st.lastSent + 1000 / 60 - now;
+  if (!force && wait > 0) {
+    // At most 60 a second, but the latest position always goes out.
+    if (!trailing) trailing = setTimeout(() => { trailing = 0; sendPresence(true); }, wait);
+    return;
+  }
+  clearTimeout(trailing);
+  trailing = 0;
   st.lastSent = now;
   st.pseq = (st.pseq + 1) & 0xffff;
   const pkt = encode({

@@ -25,6 +25,13 @@ export function color(c, fallback) {
   return `rgb(${g},${g},${g})`;
 }
 
+// Block elements: the part of the cell they fill (x0, y0, x1, y1 as
+// fractions) and how densely.
+const SHADES = {
+  '█': [0, 0, 1, 1, 1], '░': [0, 0, 1, 1, 0.25], '▒': [0, 0, 1, 1, 0.5], '▓': [0, 0, 1, 1, 0.75],
+  '▀': [0, 0, 1, 0.5, 1], '▄': [0, 0.5, 1, 1, 1], '▌': [0, 0, 0.5, 1, 1], '▐': [0.5, 0, 1, 1, 1],
+};
+
 export class Painter {
   constructor(el, fontSize = 16) {
     this.el = el;
@@ -91,7 +98,15 @@ export class Painter {
     c.fillStyle = fg;
     c.strokeStyle = fg;
     const arms = boxArms(cell.ch);
+    const shade = SHADES[cell.ch];
     if (arms) this.box(px, py, arms, cell.ch in ARCS ? cell.ch : '');
+    else if (shade) {
+      // Block elements fill their part of the cell exactly, so that
+      // neighbours touch as they do in a terminal.
+      const [x0, y0, x1, y1, alpha] = shade;
+      c.globalAlpha *= alpha;
+      c.fillRect(px + x0 * w, py + y0 * chh, (x1 - x0) * w, (y1 - y0) * chh);
+    }
     else if (cell.ch !== ' ') {
       c.font = `${a & 4 ? 'italic ' : ''}${a & 1 ? 'bold ' : ''}${this.fontSize}px ${this.family}`;
       c.textAlign = 'center';
@@ -123,29 +138,49 @@ export class Painter {
       c.stroke();
       return;
     }
+    // Arms 0..3 are up, right, down, left; d is each one's direction along
+    // its axis, and its two perpendicular neighbours are arms i±1.
     const ends = [[cx, py], [px + w, cy], [cx, py + h], [px, cy]];
+    const dir = [-1, 1, 1, -1];
     const gap = Math.max(2, Math.round(this.fontSize / 7));
+    const dbl = (i) => arms[(i + 4) % 4] === 'd';
     for (let i = 0; i < 4; i++) {
       const k = arms[i];
       if (k === '.') continue;
       const [ex, ey] = ends[i];
       const vertical = i % 2 === 0;
+      const d = dir[i];
+      const c0 = vertical ? cy : cx; // where the arm starts along its axis, before adjustments
+      // The perpendicular arms on the negative side (up or left) and the
+      // positive side (down or right).
+      const negSide = vertical ? 3 : 0, posSide = vertical ? 1 : 2;
+      const line = (offset, start, width) => {
+        c.lineWidth = width;
+        c.beginPath();
+        if (vertical) { c.moveTo(cx + offset, start); c.lineTo(ex + offset, ey); }
+        else { c.moveTo(start, cy + offset); c.lineTo(ex, ey + offset); }
+        c.stroke();
+      };
       if (k === 'd') {
-        c.lineWidth = light;
-        for (const s of [-1, 1]) {
-          c.beginPath();
-          if (vertical) { c.moveTo(cx + s * gap, cy + (i === 0 ? gap : -gap)); c.lineTo(ex + s * gap, ey); }
-          else { c.moveTo(cx + (i === 1 ? -gap : gap), cy + s * gap); c.lineTo(ex, ey + s * gap); }
-          c.stroke();
+        // Each of the two strokes stops at the crossing double stroke on
+        // its own side (inside a corner), reaches past the centre to the
+        // far one (outside a corner), or meets its twin at the centre.
+        for (const side of [-1, 1]) {
+          const same = dbl(side < 0 ? negSide : posSide), other = dbl(side < 0 ? posSide : negSide);
+          const start = same ? c0 + d * gap : other ? c0 - d * gap : c0;
+          line(side * gap, start, light);
         }
         continue;
       }
-      c.lineWidth = k === 'h' ? 2 * light + 1 : light;
-      const over = c.lineWidth / 2; // reach past the centre so arms join without a notch
-      c.beginPath();
-      if (vertical) { c.moveTo(cx, cy + (i === 0 ? over : -over)); c.lineTo(ex, ey); }
-      else { c.moveTo(cx + (i === 1 ? -over : over), cy); c.lineTo(ex, ey); }
-      c.stroke();
+      const width = k === 'h' ? 2 * light + 1 : light;
+      let start = c0 - d * (width / 2); // reach past the centre so arms join without a notch
+      const crossing = dbl(negSide) || dbl(posSide);
+      if (crossing && arms[(i + 2) % 4] === '.') {
+        // A single stroke meeting double ones: to the near double stroke
+        // when they run straight through, to the far one at a corner.
+        start = dbl(negSide) && dbl(posSide) ? c0 + d * gap : c0 - d * gap;
+      }
+      line(0, start, width);
     }
   }
 
