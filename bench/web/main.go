@@ -183,12 +183,17 @@ func bench(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	goGo, err := timeGoToGo(ctx, peer, base+"/r/bench", c.pings)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(out, "| figure | p50 | p99 | max | samples | notes |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|")
 	row(out, "page load → first canvas", loads, fmt.Sprintf("navigation start to the first paint after `ready`; a room of %d cells, served from the binary", cellsOf(peer)))
 	row(out, "cursor round trip, Go peer → page → Go peer", rt.rtt, fmt.Sprintf("p2p both ways, %v relayed packets; %d of %d lost", rt.relayed, rt.lost, c.pings))
 	row(out, "cursor one way, Go peer → page", rt.toPage, "from SetPresence (the session sends at its next 60 Hz tick) to the page's handler")
 	row(out, "cursor one way, page → Go peer", rt.toGo, "from the page's send to the session's Presence event")
+	row(out, "cursor one way, Go peer → Go peer", goGo, "the same moves to a second net/session peer, for comparison")
 	fmt.Fprintf(out, "\nLoad average after: %s; took %s.\n", loadavg(), time.Since(started).Round(time.Second))
 
 	if c.screenshot != "" {
@@ -350,16 +355,62 @@ func (e *env) timeCursors(ctx context.Context, peer *session.Session, n int) (cu
 	return ct, nil
 }
 
+// timeGoToGo times the same cursor moves from peer to a second Go peer
+// over their mesh pair: SetPresence to the other session's event.
+func timeGoToGo(ctx context.Context, peer *session.Session, link string, n int) ([]time.Duration, error) {
+	other, err := join(ctx, link, "gopher2", model.Indexed(10))
+	if err != nil {
+		return nil, err
+	}
+	defer other.Close()
+	me := peer.Info().You
+	deadline := time.Now().Add(30 * time.Second)
+	for !p2p(other, me) {
+		if time.Now().After(deadline) {
+			return nil, errors.New("two Go peers did not pair p2p within 30s")
+		}
+		drain(other)
+		time.Sleep(20 * time.Millisecond)
+	}
+	var ds []time.Duration
+	for i := int32(1); i <= int32(n); i++ {
+		time.Sleep(time.Duration(rand.Int64N(int64(time.Second / wire.PresenceHz))))
+		sent := time.Now()
+		peer.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: -i, Y: 0}})
+		timeout := time.After(2 * time.Second)
+	wait:
+		for {
+			select {
+			case ev := <-other.Events():
+				if p, ok := ev.(session.Presence); ok && p.Peer == me && p.Presence.Cursor.X == -i {
+					ds = append(ds, time.Since(sent))
+					break wait
+				}
+			case <-timeout:
+				break wait
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		drain(peer)
+	}
+	return ds, nil
+}
+
+func p2p(s *session.Session, id uint16) bool {
+	for _, p := range s.Roster() {
+		if p.ID == id && p.Route == "p2p" {
+			return true
+		}
+	}
+	return false
+}
+
 // waitP2P waits until both ends carry the pair's presence peer to peer.
 func (e *env) waitP2P(ctx context.Context, peer *session.Session, pageID uint16) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		goSide := false
-		for _, p := range peer.Roster() {
-			if p.ID == pageID && p.Route == "p2p" {
-				goSide = true
-			}
-		}
+		goSide := p2p(peer, pageID)
 		var routes map[string]string
 		if err := e.eval(ctx, "tcanvas.routes()", &routes); err != nil {
 			return err
