@@ -538,7 +538,7 @@ func TestBrowserEditorDrawsIntoExport(t *testing.T) {
 	owner, editor := ownRoom(t, ctx, link)
 	ownerLink := link + "?token=" + owner
 
-	_, page := browser(t, ctx)
+	b, page := browser(t, ctx)
 	if err := page.Navigate(ctx, link+"?token="+editor); err != nil {
 		t.Fatal(err)
 	}
@@ -595,5 +595,25 @@ func TestBrowserEditorDrawsIntoExport(t *testing.T) {
 	}
 	if sc := screen(t, ctx, page); !strings.Contains(sc, "*******") {
 		t.Fatalf("the page does not show the undone erase:\n%s", sc)
+	}
+
+	// A #token= link, which no server or proxy ever sees, works the same,
+	// in a tab of its own (a tab keeps its token for reloads).
+	if err := page.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	page2, err := b.NewPage(ctx, 800, 480)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := page2.Navigate(ctx, link+"#token="+editor); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the second page to sync", func() bool { return state(t, ctx, page2).Ready })
+	if err := page2.Eval(ctx, "location.href", &href); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, ctx, page2); s.Role != "editor" || strings.Contains(href, "token") {
+		t.Fatalf("a #token= link: role %q, address %s", s.Role, href)
 	}
 }

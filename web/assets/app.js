@@ -19,13 +19,17 @@ const room = decodeURIComponent(path.slice(path.lastIndexOf('/r/') + 3));
 const tokenKey = 'tcanvas-token:' + path;
 let token = '';
 {
+  // "#token=T" works too, and never reaches any server or proxy log.
   const u = new URL(location.href);
-  const t = u.searchParams.get('token');
+  const frag = new URLSearchParams(u.hash.slice(1));
+  const t = u.searchParams.get('token') || frag.get('token');
   if (t) {
     token = t;
     sessionStorage.setItem(tokenKey, t);
     u.searchParams.delete('token');
-    history.replaceState(null, '', u.pathname + u.search + u.hash);
+    frag.delete('token');
+    const rest = frag.toString();
+    history.replaceState(null, '', u.pathname + u.search + (rest ? '#' + rest : ''));
   } else token = sessionStorage.getItem(tokenKey) || '';
 }
 
