@@ -191,3 +191,103 @@ func TestPresenceCodecMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func randomOps(r *rand.Rand) []model.Op {
+	glyphs := []rune("─│┌┐└┘├┤┬┴┼━┃┏┓┗┛╋═║╔╗╚╝╬╭╮╯╰╴╵╶╷ab#")
+	colors := []model.Color{model.ColorDefault, model.Indexed(3), model.Indexed(200), model.RGB(0x12, 0xab, 0xef)}
+	at := func() int32 { return int32(r.IntN(12) - 3) }
+	var ops []model.Op
+	for range 1 + r.IntN(4) {
+		switch r.IntN(4) {
+		case 0, 1:
+			op := model.Op{Kind: model.OpSet, Merge: r.IntN(3) > 0}
+			for range 1 + r.IntN(10) {
+				c := model.CellAt{X: at(), Y: at()}
+				if r.IntN(8) > 0 {
+					c.Cell = model.Cell{Ch: glyphs[r.IntN(len(glyphs))], FG: colors[r.IntN(len(colors))], Attr: model.Attr(r.IntN(64))}
+				}
+				op.Cells = append(op.Cells, c)
+			}
+			ops = append(ops, op)
+		case 2:
+			op := model.Op{Kind: model.OpRect, X: at(), Y: at(), W: int32(1 + r.IntN(4)), H: int32(1 + r.IntN(3))}
+			if r.IntN(2) == 0 {
+				op.Ch, op.BG = glyphs[r.IntN(len(glyphs))], colors[r.IntN(len(colors))]
+			}
+			ops = append(ops, op)
+		case 3:
+			ops = append(ops, model.Op{Kind: model.OpText, X: at(), Y: at(), Text: "a┼\n b", FG: colors[r.IntN(len(colors))]})
+		}
+	}
+	return ops
+}
+
+// TestCanvasModelMatchesGo: the page's canvas applies committed ops
+// exactly as model does, box-glyph merging included, over random commits.
+func TestCanvasModelMatchesGo(t *testing.T) {
+	needBrowser(t)
+	hs, _, _ := authorityWithLog(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, hs.URL+"/r/model"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the page", func() bool { return state(t, ctx, page).Ready })
+	r := rand.New(rand.NewPCG(14, 13))
+	for round := range 30 {
+		var commits [][]model.Op
+		canvas := model.NewCanvas()
+		for range 40 {
+			ops := randomOps(r)
+			if err := model.ValidateOps(ops, model.DefaultLimits); err != nil {
+				continue
+			}
+			canvas.Apply(ops)
+			commits = append(commits, ops)
+		}
+		arg, err := json.Marshal(commits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cells map[string]struct {
+			Ch, FG, BG string
+			Attr       int
+		}
+		expr := fmt.Sprintf(`import('/_web/model.js').then((m) => {
+			const c = new m.Canvas();
+			for (const ops of %s) for (const op of ops) c.apply(op);
+			return Object.fromEntries(c.cells);
+		})`, arg)
+		if err := page.Eval(ctx, expr, &cells); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		canvas.Each(func(x, y int32, c model.Cell) bool {
+			n++
+			k := fmt.Sprintf("%d,%d", x, y)
+			got, ok := cells[k]
+			want := struct {
+				Ch, FG, BG string
+				Attr       int
+			}{string(c.Ch), colorJSON(c.FG), colorJSON(c.BG), int(c.Attr)}
+			if !ok || got != want {
+				t.Errorf("round %d, cell %s: the page has %+v, model %+v", round, k, got, want)
+			}
+			return true
+		})
+		if n != len(cells) {
+			t.Errorf("round %d: the page holds %d cells, model %d", round, len(cells), n)
+		}
+		if t.Failed() {
+			t.Fatalf("commits: %s", arg)
+		}
+	}
+}
+
+func colorJSON(c model.Color) string {
+	b, _ := json.Marshal(c)
+	var s string
+	json.Unmarshal(b, &s)
+	return s
+}
