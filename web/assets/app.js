@@ -176,8 +176,13 @@ function onPresence(peer, b, s = 0, e = b.length) {
 
 function followTo(p) {
   if (p.noFollow) { st.follow = 0; renderRoster(); return; }
-  if (p.viewport) { st.vx = p.viewport.x; st.vy = p.viewport.y; }
-  else if (p.cursor) { st.vx = p.cursor.x - (painter.cols >> 1); st.vy = p.cursor.y - (painter.rows >> 1); }
+  // Centre on what they see (our window may be another size), else on
+  // their cursor.
+  const v = p.viewport;
+  const at = v ? { x: v.x + (v.w >> 1), y: v.y + (v.h >> 1) } : p.cursor;
+  if (!at) return;
+  st.vx = at.x - (painter.cols >> 1);
+  st.vy = at.y - (painter.rows >> 1);
 }
 
 function meshWanted() { return st.ready && st.roster.size <= st.meshMax && typeof RTCPeerConnection === 'function'; }
@@ -425,7 +430,8 @@ function paintNow() {
   if (st.dirty) {
     st.dirty = false;
     const cs = cursors();
-    painter.paint(canvas, overlay(), st.vx, st.vy, cs);
+    const caret = st.tool === 'text' && st.textAt ? { x: st.textAt.x + [...st.textBuf].length, y: st.textAt.y } : null;
+    painter.paint(canvas, overlay(), st.vx, st.vy, cs, caret);
     st.shownCursors = cs;
     $('#pos').textContent = st.cursor ? `${st.cursor.x},${st.cursor.y}` : '';
     $('#seq').textContent = 'seq ' + st.seq;

@@ -64,7 +64,7 @@ export class Painter {
    * paint draws the cells of canvas (and overlay, drawn on top) in the
    * viewport whose top-left cell is (vx, vy), then the peers' cursors.
    */
-  paint(canvas, overlay, vx, vy, cursors) {
+  paint(canvas, overlay, vx, vy, cursors, caret) {
     const c = this.ctx, cw = this.cw, ch = this.ch;
     c.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     c.fillStyle = DEFAULT_BG;
@@ -73,17 +73,25 @@ export class Painter {
     this.shown = [];
     for (let r = 0; r < this.rows; r++) {
       const row = [];
+      let covered = false; // the previous cell is wide and covers this one
       for (let col = -1; col < this.cols; col++) {
         const x = vx + col, y = vy + r;
         const k = x + ',' + y;
         const cell = overlay.get(k) ?? canvas.cells.get(k);
-        if (col >= 0) row.push(cell ? cell.ch : ' ');
+        if (col >= 0 && !(covered && !cell)) row.push(cell ? cell.ch : ' ');
+        covered = !!cell && isWide(cell.ch);
         if (!cell) continue;
         this.cell(col * cw, r * ch, cell);
       }
       this.shown.push(row.join('').replace(/\s+$/, ''));
     }
     for (const p of cursors) this.cursor(p, vx, vy);
+    if (caret) {
+      c.fillStyle = DEFAULT_FG;
+      c.globalAlpha = 0.6;
+      c.fillRect((caret.x - vx) * cw, (caret.y - vy) * ch + 2, Math.max(2, cw >> 3), ch - 4);
+      c.globalAlpha = 1;
+    }
   }
 
   cell(px, py, cell) {
