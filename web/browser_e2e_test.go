@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/tcanvas/tcanvas/internal/cdp"
 	"github.com/tcanvas/tcanvas/internal/rawclient"
+	"github.com/tcanvas/tcanvas/internal/testtools/scrape"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -53,18 +52,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	switch {
-	case cdp.InNetns():
-		if err := cdp.UpLoopback(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	case cdp.NetnsProblem() == "":
-		code, err := cdp.Reexec("TCANVAS_WEB_BIN=" + binary)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
+	if code, done := cdp.Isolate("TCANVAS_WEB_BIN=" + binary); done {
 		os.RemoveAll(dir)
 		os.Exit(code)
 	}
@@ -153,20 +141,11 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 func (s *server) metric(t *testing.T, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(s.base + "/metrics")
+	v, err := scrape.Metric(s.base, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	t.Fatalf("no %s in /metrics", name)
-	return 0
+	return v
 }
 
 // ownRoom creates a room as its owner and mints an editor token, with a

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/tcanvas/tcanvas/internal/cdp"
+	"github.com/tcanvas/tcanvas/internal/testtools/scrape"
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
@@ -86,22 +87,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		c.screenshot = abs
 	}
-	if !c.noNetns && !cdp.InNetns() {
-		if p := cdp.NetnsProblem(); p != "" {
+	if !c.noNetns {
+		if p := cdp.NetnsProblem(); p != "" && !cdp.InNetns() {
 			return fmt.Errorf("%s (or pass -no-netns)", p)
 		}
-		code, err := cdp.Reexec()
-		if err != nil {
-			return err
-		}
-		if code != 0 {
-			os.Exit(code)
-		}
-		return nil
-	}
-	if cdp.InNetns() {
-		if err := cdp.UpLoopback(); err != nil {
-			return err
+		if code, done := cdp.Isolate(); done {
+			if code != 0 {
+				os.Exit(code)
+			}
+			return nil
 		}
 	}
 	return bench(ctx, c, out)
@@ -295,7 +289,7 @@ func (e *env) timeCursors(ctx context.Context, peer *session.Session, n int) (cu
 	if err := e.eval(ctx, hook, nil); err != nil {
 		return ct, err
 	}
-	relayed0, err := metric(e.base, "tcanvas_presence_relayed_packets_total")
+	relayed0, err := scrape.Metric(e.base, "tcanvas_presence_relayed_packets_total")
 	if err != nil {
 		return ct, err
 	}
@@ -341,7 +335,7 @@ func (e *env) timeCursors(ctx context.Context, peer *session.Session, n int) (cu
 			ct.toGo = append(ct.toGo, at.Sub(a))
 		}
 	}
-	relayed1, err := metric(e.base, "tcanvas_presence_relayed_packets_total")
+	relayed1, err := scrape.Metric(e.base, "tcanvas_presence_relayed_packets_total")
 	if err != nil {
 		return ct, err
 	}
@@ -476,24 +470,6 @@ func row(out io.Writer, name string, ds []time.Duration, notes string) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
-
-func metric(base, name string) (float64, error) {
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return strconv.ParseFloat(v, 64)
-		}
-	}
-	return 0, fmt.Errorf("no %s in /metrics", name)
-}
 
 func chromiumVersion(ctx context.Context, p *cdp.Page) string {
 	var ua string

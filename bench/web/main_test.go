@@ -18,18 +18,7 @@ import (
 // only loopback: the test binary re-executes itself under unshare -n.
 func TestMain(m *testing.M) {
 	os.Setenv("TCANVAS_ICE_ALLOW", "127.0.0.0/8")
-	switch {
-	case cdp.InNetns():
-		if err := cdp.UpLoopback(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-	case cdp.NetnsProblem() == "":
-		code, err := cdp.Reexec()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
+	if code, done := cdp.Isolate(); done {
 		os.Exit(code)
 	}
 	code := m.Run()

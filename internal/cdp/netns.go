@@ -76,3 +76,27 @@ func LookTool(name string) string {
 	}
 	return ""
 }
+
+// Isolate puts the program in a loopback-only namespace. In the
+// re-executed child it brings loopback up and returns done false: carry
+// on. In the parent it runs the child, when this machine allows it, and
+// returns the child's exit code with done true: exit with it. Where no
+// namespace can be made it returns done false, and InNetns stays false.
+func Isolate(env ...string) (code int, done bool) {
+	if InNetns() {
+		if err := UpLoopback(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1, true
+		}
+		return 0, false
+	}
+	if NetnsProblem() != "" {
+		return 0, false
+	}
+	code, err := Reexec(env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1, true
+	}
+	return code, true
+}
