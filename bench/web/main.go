@@ -446,7 +446,9 @@ func (e *env) screenshot(ctx context.Context, file string) error {
 	if _, err := e.open(ctx, "?name=guest"); err != nil {
 		return err
 	}
-	ana.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: 47, Y: 13}})
+	// ana is dragging out a box: her ghost shows where it will go.
+	ana.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: 70, Y: 17},
+		Ghost: &wire.Ghost{Kind: wire.GhostBox, Style: model.BoxRounded, Points: []model.Point{{X: 52, Y: 14}, {X: 70, Y: 17}}}})
 	time.Sleep(1500 * time.Millisecond) // pairing; the relay carries the cursor meanwhile
 	if err := e.eval(ctx, "tcanvas.moveCursor(30, 20); true", nil); err != nil {
 		return err

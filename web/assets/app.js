@@ -315,6 +315,11 @@ el.addEventListener('pointerup', (ev) => {
 });
 el.addEventListener('wheel', (ev) => {
   ev.preventDefault();
+  if (ev.ctrlKey) { // pinch or ctrl+wheel: zoom, keeping the view's top-left cell
+    painter.setFont(Math.max(8, Math.min(40, painter.fontSize - Math.sign(ev.deltaY) * 2)));
+    fit();
+    return;
+  }
   stopFollowing();
   st.vx += Math.round(ev.deltaX / painter.cw) || (ev.shiftKey ? Math.sign(ev.deltaY) * 4 : 0);
   if (!ev.shiftKey) st.vy += Math.round(ev.deltaY / painter.ch) || Math.sign(ev.deltaY);
@@ -414,7 +419,7 @@ function cursors() {
   for (const [id, { p, at }] of st.presence) {
     const peer = st.roster.get(id);
     if (!peer || !p.cursor || p.hidden || id === st.you) continue;
-    out.push({ id, x: p.cursor.x, y: p.cursor.y, name: peer.name, color: peer.color, stale: now - at > 10000 });
+    out.push({ id, x: p.cursor.x, y: p.cursor.y, name: peer.name, color: peer.color, stale: now - at > 10000, ghost: p.ghost });
   }
   return out;
 }
@@ -458,7 +463,7 @@ requestAnimationFrame(frame);
 const api = {
   onPresence: null,
   screen: () => painter.shown.slice(),
-  cursors: () => (st.shownCursors || []).map((c) => ({ ...c })),
+  cursors: () => (st.shownCursors || []).map(({ ghost, ...c }) => c),
   routes: () => Object.fromEntries(st.routes),
   state: () => ({ you: st.you, role: st.role, seq: st.seq, ready: st.ready, peers: st.roster.size, vx: st.vx, vy: st.vy, cols: painter.cols, rows: painter.rows,
     follow: st.follow, relayedIn: st.relayedIn, p2pIn: st.p2pIn, firstCanvasMs: st.firstCanvasMs, loadStartMs: t0, pending: st.pending.size }),

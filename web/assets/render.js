@@ -85,6 +85,7 @@ export class Painter {
       }
       this.shown.push(row.join('').replace(/\s+$/, ''));
     }
+    for (const p of cursors) if (p.ghost) this.ghost(p, vx, vy);
     for (const p of cursors) this.cursor(p, vx, vy);
     if (caret) {
       c.fillStyle = DEFAULT_FG;
@@ -190,6 +191,38 @@ export class Painter {
       }
       line(0, start, width);
     }
+  }
+
+  // ghost shows a peer's shape in progress, faintly in its colour: the
+  // cells of a freehand stroke, or the outline between a line's, rect's or
+  // box's two ends.
+  ghost(p, vx, vy) {
+    const c = this.ctx, cw = this.cw, ch = this.ch, g = p.ghost;
+    c.globalAlpha = 0.45;
+    c.fillStyle = c.strokeStyle = color(p.color, '#f0c674');
+    c.lineWidth = 1;
+    const cx = (pt) => (pt.x - vx) * cw, cy = (pt) => (pt.y - vy) * ch;
+    if (g.kind === 4 || g.points.length < 2) {
+      const glyph = g.ch;
+      c.font = `${this.fontSize}px ${this.family}`;
+      c.textAlign = 'center';
+      for (const pt of g.points) {
+        if (glyph) c.fillText(glyph, cx(pt) + cw / 2, cy(pt) + ch / 2);
+        else c.fillRect(cx(pt), cy(pt), cw, ch);
+      }
+    } else {
+      const [a, b] = g.points;
+      c.setLineDash([4, 3]);
+      c.beginPath();
+      if (g.kind === 1) { c.moveTo(cx(a) + cw / 2, cy(a) + ch / 2); c.lineTo(cx(b) + cw / 2, cy(b) + ch / 2); }
+      else {
+        const x0 = Math.min(a.x, b.x), y0 = Math.min(a.y, b.y);
+        c.rect((x0 - vx) * cw + 0.5, (y0 - vy) * ch + 0.5, (Math.abs(a.x - b.x) + 1) * cw - 1, (Math.abs(a.y - b.y) + 1) * ch - 1);
+      }
+      c.stroke();
+      c.setLineDash([]);
+    }
+    c.globalAlpha = 1;
   }
 
   cursor(p, vx, vy) {
