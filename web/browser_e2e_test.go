@@ -543,12 +543,30 @@ func TestBrowserEditorDrawsIntoExport(t *testing.T) {
 		t.Fatalf("export after typing:\n%s", got)
 	}
 
+	// A bot watches the pen stroke forming: the page sends it as a ghost.
+	watcher := startPipe(t, ownerLink, "--name", "watcher")
+	waitUntil(t, ctx, "the watcher in the page's roster", func() bool { return state(t, ctx, page).Peers == 2 })
 	tool(t, ctx, page, "pen")
 	var pts [][2]float64
 	for x := 3; x <= 9; x++ {
 		pts = append(pts, cellCenter(t, ctx, page, x, 4))
 	}
-	if err := page.Drag(ctx, pts...); err != nil {
+	if err := page.Mouse(ctx, "mousePressed", pts[0][0], pts[0][1]); err != nil {
+		t.Fatal(err)
+	}
+	you := float64(state(t, ctx, page).You)
+	for _, pt := range pts[1:] {
+		if err := page.Mouse(ctx, "mouseMoved", pt[0], pt[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, ctx, "the watcher to see the stroke's ghost", func() bool {
+		e := watcher.last("presence")
+		g, _ := e["ghost"].(map[string]any)
+		pts, _ := g["points"].([]any)
+		return e != nil && e["peer"] == you && g["kind"] == 4.0 && g["ch"] == "*" && len(pts) == 7
+	})
+	if err := page.Mouse(ctx, "mouseReleased", pts[6][0], pts[6][1]); err != nil {
 		t.Fatal(err)
 	}
 	settled(t, ctx, page, 2)

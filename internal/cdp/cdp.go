@@ -331,12 +331,18 @@ func (p *Page) Drag(ctx context.Context, pts ...[2]float64) error {
 		case len(pts) - 1:
 			typ = "mouseReleased"
 		}
-		params := map[string]any{"type": typ, "x": pt[0], "y": pt[1], "button": "left", "buttons": 1, "clickCount": 1}
-		if err := p.Call(ctx, "Input.dispatchMouseEvent", params, nil); err != nil {
+		if err := p.Mouse(ctx, typ, pt[0], pt[1]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Mouse sends one left-button mouse event: "mousePressed", "mouseMoved"
+// (with the button held) or "mouseReleased".
+func (p *Page) Mouse(ctx context.Context, typ string, x, y float64) error {
+	params := map[string]any{"type": typ, "x": x, "y": y, "button": "left", "buttons": 1, "clickCount": 1}
+	return p.Call(ctx, "Input.dispatchMouseEvent", params, nil)
 }
 
 // Type sends each character of s as a key press, as a keyboard would.

@@ -224,6 +224,7 @@ function sendPresence(force) {
     seq: st.pseq, cursor: st.cursor || undefined,
     viewport: { x: st.vx, y: st.vy, w: painter.cols, h: painter.rows },
     tool: TOOLS[st.tool], brush: st.tool === 'pen' ? st.brush : '',
+    ghost: strokeGhost(),
   });
   const others = [...st.roster.keys()].filter((id) => id !== st.you);
   const unreached = st.mesh ? st.mesh.send(pkt, others) : others.length;
@@ -293,6 +294,7 @@ el.addEventListener('pointerdown', (ev) => {
   if (tool === 'pan') { stopFollowing(); return; }
   if (tool === 'text') { commitText(); st.textAt = { x: c.x, y: c.y }; st.textX0 = c.x; st.dirty = true; return; }
   stroke = new Map();
+  strokePts = [];
   addStroke(c, tool);
 });
 el.addEventListener('pointermove', (ev) => {
@@ -311,7 +313,8 @@ el.addEventListener('pointerup', (ev) => {
     const cells = [...stroke].map(([k, c]) => { const [x, y] = k.split(',').map(Number); return c.ch === ' ' ? { x, y } : { x, y, ch: c.ch, fg: c.fg }; });
     commit([{ op: 'set', cells }]);
   }
-  stroke = null; drag = null; st.dirty = true;
+  stroke = null; drag = null; strokePts = []; st.dirty = true;
+  sendPresence(true); // the ghost is gone
 });
 el.addEventListener('wheel', (ev) => {
   ev.preventDefault();
@@ -328,8 +331,19 @@ el.addEventListener('wheel', (ev) => {
 
 function addStroke(c, tool) {
   if (stroke.size >= 4096) return; // one commit of a very long drag; the next drag goes on
-  stroke.set(key(c.x, c.y), tool === 'erase' ? { ch: ' ' } : { ch: st.brush, fg: me.color });
+  const k = key(c.x, c.y);
+  if (!stroke.has(k)) strokePts.push(c);
+  stroke.set(k, tool === 'erase' ? { ch: ' ' } : { ch: st.brush, fg: me.color });
   st.dirty = true;
+  sendPresence(false);
+}
+
+// The pen's stroke in progress goes to peers as a freehand ghost: its
+// latest 32 cells (an eraser's shows as cells without a character).
+let strokePts = [];
+function strokeGhost() {
+  if (!stroke || !strokePts.length || !drag) return undefined;
+  return { kind: 4, style: 0, ch: drag.tool === 'pen' ? st.brush : '', points: strokePts.slice(-32) };
 }
 
 window.addEventListener('keydown', (ev) => {

@@ -11,7 +11,7 @@ function putUvarint(out, n) {
 }
 const putVarint = (out, v) => putUvarint(out, v >= 0 ? 2 * v : -2 * v - 1);
 
-/** encode builds a packet from {seq, cursor, viewport, tool, brush, hidden, noFollow}. */
+/** encode builds a packet from {seq, cursor, viewport, tool, brush, ghost, hidden, noFollow}. */
 export function encode(p) {
   const out = [0, (p.seq >> 8) & 0xff, p.seq & 0xff];
   let flags = 0x40;
@@ -21,6 +21,15 @@ export function encode(p) {
     putVarint(out, v.x); putVarint(out, v.y); putUvarint(out, Math.min(v.w, 4096)); putUvarint(out, Math.min(v.h, 4096));
   }
   if (p.tool !== undefined) { flags |= 4; out.push(p.tool & 0xff); putUvarint(out, p.brush ? p.brush.codePointAt(0) : 0); }
+  if (p.ghost) {
+    flags |= 8; const g = p.ghost;
+    out.push(g.kind, g.style || 0);
+    putUvarint(out, g.ch ? g.ch.codePointAt(0) : 0);
+    const pts = g.points.slice(-32);
+    putUvarint(out, pts.length);
+    let x = 0, y = 0;
+    for (const pt of pts) { putVarint(out, pt.x - x); putVarint(out, pt.y - y); x = pt.x; y = pt.y; }
+  }
   if (p.hidden) flags |= 0x10;
   if (p.noFollow) flags |= 0x20;
   out[0] = flags;
