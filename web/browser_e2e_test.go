@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,7 +90,16 @@ func needBrowser(t *testing.T) {
 	t.Skip(why)
 }
 
-type server struct{ base string }
+type server struct {
+	base string
+	cmd  *exec.Cmd
+}
+
+// kill ends the server with SIGKILL, as a crash would.
+func (s *server) kill() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+}
 
 var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
 
@@ -121,7 +131,7 @@ func startServer(t *testing.T, args ...string) *server {
 		}
 		if base != "" && sc.Text() == "or in a browser:    "+base+"/r/ROOM" {
 			go io.Copy(io.Discard, stdout)
-			return &server{base: base}
+			return &server{base: base, cmd: cmd}
 		}
 	}
 	t.Fatalf("server exited before printing its links (base %q): %v", base, sc.Err())
@@ -612,5 +622,49 @@ func TestBrowserEditorDrawsIntoExport(t *testing.T) {
 	}
 	if s := state(t, ctx, page2); s.Role != "editor" || strings.Contains(href, "token") {
 		t.Fatalf("a #token= link: role %q, address %s", s.Role, href)
+	}
+}
+
+// TestBrowserReconnectsAfterServerKill: the authority is killed and
+// restarted on the same address and data; the page reconnects by itself,
+// catches up and goes on showing live commits.
+func TestBrowserReconnectsAfterServerKill(t *testing.T) {
+	needBrowser(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	data := t.TempDir()
+	srv := startServer(t, "--addr", addr, "--data", data)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	link := srv.base + "/r/phoenix"
+	owner, _ := ownRoom(t, ctx, link)
+	bot := startPipe(t, link+"?token="+owner, "--name", "phoenixbot")
+	bot.send(t, `{"cmd":"text","x":0,"y":0,"text":"before the crash"}`)
+	bot.send(t, `{"cmd":"sync","req":"a"}`)
+	waitUntil(t, ctx, "the first commit", func() bool { return bot.has("synced", "req", "a") })
+
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the first commit on the page", func() bool {
+		return strings.Contains(screen(t, ctx, page), "before the crash")
+	})
+	srv.kill()
+	waitUntil(t, ctx, "the page to notice", func() bool { return !state(t, ctx, page).Ready })
+	startServer(t, "--addr", addr, "--data", data)
+	bot.send(t, `{"cmd":"text","x":0,"y":2,"text":"after the restart"}`)
+	bot.send(t, `{"cmd":"sync","req":"b"}`)
+	waitUntil(t, ctx, "the second commit", func() bool { return bot.has("synced", "req", "b") })
+	waitUntil(t, ctx, "the page back online with both commits", func() bool {
+		sc := screen(t, ctx, page)
+		return state(t, ctx, page).Ready && strings.Contains(sc, "before the crash") && strings.Contains(sc, "after the restart")
+	})
+	if s := state(t, ctx, page); s.Role != "viewer" || s.Seq != 2 {
+		t.Fatalf("after reconnecting: role %q, seq %d; want viewer at seq 2", s.Role, s.Seq)
 	}
 }
