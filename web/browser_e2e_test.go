@@ -668,3 +668,39 @@ func TestBrowserReconnectsAfterServerKill(t *testing.T) {
 		t.Fatalf("after reconnecting: role %q, seq %d; want viewer at seq 2", s.Role, s.Seq)
 	}
 }
+
+// TestBrowserPairsThroughPeerReflexive: a page that signals none of its
+// ICE candidates, so the Go peer learns its address only from its
+// connectivity checks (a peer-reflexive candidate, as with a browser that
+// hides its addresses behind mDNS names), still pairs p2p and carries
+// cursors with nothing relayed.
+func TestBrowserPairsThroughPeerReflexive(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t, "--open")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	link := srv.base + "/r/prflx"
+	bot := startPipe(t, link, "--name", "gobot")
+	waitUntil(t, ctx, "the bot's welcome", func() bool { return bot.last("welcome") != nil })
+
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, link+"?candidates=0"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "the page to sync", func() bool { return state(t, ctx, page).Ready })
+	you := float64(state(t, ctx, page).You)
+	waitUntil(t, ctx, "a p2p route from the bot to the page", func() bool { return bot.route(you) == "p2p" })
+	relayed := srv.metric(t, "tcanvas_presence_relayed_packets_total")
+	bot.send(t, `{"cmd":"cursor","x":8,"y":2}`)
+	waitUntil(t, ctx, "the bot's cursor at (8,2)", func() bool {
+		for _, c := range cursors(t, ctx, page) {
+			if c.Name == "gobot" && c.X == 8 && c.Y == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
+		t.Fatalf("the authority relayed %v presence packets on a p2p pair", got-relayed)
+	}
+}

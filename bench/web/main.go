@@ -181,6 +181,15 @@ func bench(ctx context.Context, c config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pairs := max(3, c.loads/3)
+	pairHost, err := e.timePairing(ctx, peer, pairs, "")
+	if err != nil {
+		return err
+	}
+	pairPrflx, err := e.timePairing(ctx, peer, pairs, "&candidates=0")
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(out, "| figure | p50 | p99 | max | samples | notes |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|")
 	row(out, "page load → first canvas", loads, fmt.Sprintf("navigation start to the first paint after `ready`; a room of %d cells, served from the binary", cellsOf(peer)))
@@ -188,6 +197,8 @@ func bench(ctx context.Context, c config, out io.Writer) error {
 	row(out, "cursor one way, Go peer → page", rt.toPage, "from SetPresence (the session sends at its next 60 Hz tick) to the page's handler")
 	row(out, "cursor one way, page → Go peer", rt.toGo, "from the page's send to the session's Presence event")
 	row(out, "cursor one way, Go peer → Go peer", goGo, "the same moves to a second net/session peer, for comparison")
+	row(out, "page `ready` → p2p pair with the Go peer", pairHost, "host candidates both ways")
+	row(out, "page `ready` → p2p pair, page sends no candidates", pairPrflx, "the Go peer learns the page's address from its checks (peer-reflexive), as with a browser hiding its addresses")
 	fmt.Fprintf(out, "\nLoad average after: %s; took %s.\n", loadavg(), time.Since(started).Round(time.Second))
 
 	if c.screenshot != "" {
@@ -347,6 +358,43 @@ func (e *env) timeCursors(ctx context.Context, peer *session.Session, n int) (cu
 		return ct, errors.New("no cursor came back")
 	}
 	return ct, nil
+}
+
+// timePairing opens the page n times and times, in the page, from its
+// `ready` to the moment its channel to the Go peer opens.
+func (e *env) timePairing(ctx context.Context, peer *session.Session, n int, query string) ([]time.Duration, error) {
+	goID := peer.Info().You
+	var ds []time.Duration
+	for i := range n {
+		if err := e.page.Navigate(ctx, "about:blank"); err != nil {
+			return nil, err
+		}
+		if _, err := e.open(ctx, "?name=pair"+strconv.Itoa(i)+query); err != nil {
+			return nil, err
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var r struct {
+				Route   string
+				At      float64
+				ReadyAt float64
+			}
+			expr := fmt.Sprintf("({route: tcanvas.routes()[%d] || '', at: tcanvas.state().routeAt[%d] || 0, readyAt: tcanvas.state().readyAt})", goID, goID)
+			if err := e.eval(ctx, expr, &r); err != nil {
+				return nil, err
+			}
+			if r.Route == "p2p" {
+				ds = append(ds, time.Duration((r.At-r.ReadyAt)*float64(time.Millisecond)))
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("the page (%q) did not pair p2p within 30s", query)
+			}
+			drain(peer)
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return ds, nil
 }
 
 // timeGoToGo times the same cursor moves from peer to a second Go peer

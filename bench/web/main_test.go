@@ -54,7 +54,8 @@ func TestQuickRunReportsEveryFigure(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	report := out.String()
-	for _, fig := range []string{"page load → first canvas", "cursor round trip", "cursor one way, Go peer → page", "cursor one way, page → Go peer"} {
+	for _, fig := range []string{"page load → first canvas", "cursor round trip", "cursor one way, Go peer → page", "cursor one way, page → Go peer",
+		"page `ready` → p2p pair with", "page `ready` → p2p pair, page sends no candidates"} {
 		re := regexp.MustCompile(`\| ` + regexp.QuoteMeta(fig) + `[^|]* \| ([0-9.]+) ms \| ([0-9.]+) ms \| [0-9.]+ ms \| ([0-9]+) \|`)
 		m := re.FindStringSubmatch(report)
 		if m == nil || m[1] == "0.00" || m[3] == "0" {

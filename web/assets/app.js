@@ -51,6 +51,7 @@ const st = {
   roster: new Map(), // id -> peer
   presence: new Map(), // id -> {p, at, seq}
   routes: new Map(), // id -> 'p2p' | 'relay'
+  routeAt: new Map(), // id -> when the route last changed (performance.now())
   meshMax: 8, ice: [], mesh: null,
   vx: -2, vy: -1, follow: 0,
   cursor: null, pseq: 0, lastSent: 0, dirty: true,
@@ -131,6 +132,7 @@ function onFrame(f) {
       break;
     case 'ready':
       st.ready = st.online = true;
+      st.readyAt = performance.now();
       st.seq = f.seq;
       for (const fr of st.pending.values()) send(fr); // resend with the same IDs: landed ones are acked
       syncMesh();
@@ -193,8 +195,8 @@ function syncMesh() {
     st.mesh = new Mesh(st.you, st.ice, {
       signal: (to, data) => send({ t: 'signal', to, data }),
       packet: (from, bytes) => { st.p2pIn++; onPresence(from, bytes); },
-      route: (peer, r) => { st.routes.set(peer, r); renderRoster(); },
-    });
+      route: (peer, r) => { st.routes.set(peer, r); st.routeAt.set(peer, performance.now()); renderRoster(); },
+    }, new URL(location.href).searchParams.get('candidates') === '0');
   }
   for (const id of st.roster.keys()) if (id !== st.you) st.mesh.add(id);
 }
@@ -480,7 +482,7 @@ const api = {
   cursors: () => (st.shownCursors || []).map(({ ghost, ...c }) => c),
   routes: () => Object.fromEntries(st.routes),
   state: () => ({ you: st.you, role: st.role, seq: st.seq, ready: st.ready, peers: st.roster.size, vx: st.vx, vy: st.vy, cols: painter.cols, rows: painter.rows,
-    follow: st.follow, relayedIn: st.relayedIn, p2pIn: st.p2pIn, firstCanvasMs: st.firstCanvasMs, loadStartMs: t0, pending: st.pending.size }),
+    follow: st.follow, relayedIn: st.relayedIn, p2pIn: st.p2pIn, firstCanvasMs: st.firstCanvasMs, routeAt: Object.fromEntries(st.routeAt), readyAt: st.readyAt, loadStartMs: t0, pending: st.pending.size }),
   cellCenter: (x, y) => {
     const r = el.getBoundingClientRect();
     return { x: r.left + (x - st.vx + 0.5) * painter.cw, y: r.top + (y - st.vy + 0.5) * painter.ch };

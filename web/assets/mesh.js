@@ -11,8 +11,12 @@ export class Mesh {
    * @param {string[]} ice STUN/TURN URLs from welcome.ice
    * @param {{signal(to:number, data:object):void, packet(from:number, bytes:Uint8Array):void, route(peer:number, route:string):void}} cb
    */
-  constructor(self, ice, cb) {
+  constructor(self, ice, cb, withholdCandidates = false) {
     this.self = self;
+    // Sending no candidates makes the other side learn our address from
+    // our connectivity checks (peer-reflexive), as it does with a browser
+    // that hides its addresses behind mDNS names: a diagnostic for that path.
+    this.withhold = withholdCandidates;
     this.cfg = { iceServers: (ice || []).map((u) => ({ urls: u })) };
     this.cb = cb;
     this.peers = new Map();
@@ -33,7 +37,7 @@ export class Mesh {
     this.peers.set(id, p);
     pc.onicecandidate = (e) => {
       // null and "" end the gathering; net/mesh needs no end-of-candidates.
-      if (e.candidate && e.candidate.candidate) this.cb.signal(id, { kind: 'candidate', candidate: e.candidate.toJSON() });
+      if (e.candidate && e.candidate.candidate && !this.withhold) this.cb.signal(id, { kind: 'candidate', candidate: e.candidate.toJSON() });
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') this.fail(p, 'connection failed');
