@@ -128,9 +128,10 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 	se.SetSCTPMaxMessageSize(MaxMessageBytes)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	// A browser that hides its addresses reaches us first as a
-	// peer-reflexive candidate; accept that pair at once instead of after
-	// pion's default 1 s wait for a better one.
+	// A browser that hides its addresses reaches us only as a
+	// peer-reflexive candidate, and a browser's checks often arrive before
+	// its candidates do: accept such a pair at once instead of after pion's
+	// default 1 s wait for a better one (bench/web: ~130 ms vs ~1.1 s).
 	se.SetPrflxAcceptanceMinWait(0)
 	if len(opts.Allow) > 0 {
 		allow := opts.Allow
