@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -702,5 +703,61 @@ func TestBrowserPairsThroughPeerReflexive(t *testing.T) {
 	})
 	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
 		t.Fatalf("the authority relayed %v presence packets on a p2p pair", got-relayed)
+	}
+}
+
+// createRoom answers the page's question about a room that does not exist.
+func createRoom(t *testing.T, ctx context.Context, p *cdp.Page) {
+	t.Helper()
+	waitUntil(t, ctx, "the page to offer to create the room", func() bool {
+		var shown bool
+		if err := p.Eval(ctx, "!!document.querySelector('#create') && !document.querySelector('#create').hidden", &shown); err != nil {
+			t.Fatal(err)
+		}
+		return shown
+	})
+	if err := p.Eval(ctx, "document.querySelector('#create button').click()", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowserDoesNotCreateRoomsBySurprise: a tokenless link to a room that
+// does not exist asks before joining (which would create the room and make
+// the browser its owner); the room is created only when asked to.
+func TestBrowserDoesNotCreateRoomsBySurprise(t *testing.T) {
+	needBrowser(t)
+	srv := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	link := srv.base + "/r/notyet"
+	_, page := browser(t, ctx)
+	if err := page.Navigate(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	waitUntil(t, ctx, "the question", func() bool {
+		if err := page.Eval(ctx, "(document.querySelector('#create') || {hidden: true}).hidden ? '' : document.querySelector('#create').innerText", &text); err != nil {
+			t.Fatal(err)
+		}
+		return text != ""
+	})
+	if !strings.Contains(text, "no room notyet") {
+		t.Fatalf("the question reads %q", text)
+	}
+	if s := state(t, ctx, page); s.Ready || s.You != 0 {
+		t.Fatalf("the page joined before being asked to: %+v", s)
+	}
+	resp, err := http.Get(link + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the room exists before anyone created it: history %s", resp.Status)
+	}
+	createRoom(t, ctx, page)
+	waitUntil(t, ctx, "the page to join", func() bool { return state(t, ctx, page).Ready })
+	if s := state(t, ctx, page); s.Role != "owner" {
+		t.Fatalf("the page that created the room is %q, want owner", s.Role)
 	}
 }

@@ -126,6 +126,7 @@ func TestPresenceCodecMatchesGo(t *testing.T) {
 	if err := page.Navigate(ctx, hs.URL+"/r/codec"); err != nil {
 		t.Fatal(err)
 	}
+	createRoom(t, ctx, page)
 	waitUntil(t, ctx, "the page", func() bool { return state(t, ctx, page).Ready })
 
 	r := rand.New(rand.NewPCG(14, 14))
@@ -233,6 +234,7 @@ func TestCanvasModelMatchesGo(t *testing.T) {
 	if err := page.Navigate(ctx, hs.URL+"/r/model"); err != nil {
 		t.Fatal(err)
 	}
+	createRoom(t, ctx, page)
 	waitUntil(t, ctx, "the page", func() bool { return state(t, ctx, page).Ready })
 	r := rand.New(rand.NewPCG(14, 13))
 	for round := range 30 {

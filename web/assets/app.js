@@ -467,11 +467,32 @@ function frame() { paintNow(); requestAnimationFrame(frame); }
 // page stays live.
 setInterval(paintNow, 250);
 
+// Joining a room that does not exist creates it and makes us its owner.
+// A link followed in a browser should not do that by surprise (the
+// audience would own the speaker's room), so without a token the page
+// first asks the authority, through the read-only history endpoint, which
+// never creates a room; a seq past any room's end keeps the answer empty.
+async function start() {
+  if (!token) {
+    try {
+      const r = await fetch(path + '/history?from=18446744073709551615', { cache: 'no-store' });
+      if (r.status === 404) {
+        setStatus('no such room');
+        $('#create-room').textContent = room;
+        $('#create').hidden = false;
+        await new Promise((ok) => $('#create button').addEventListener('click', ok, { once: true }));
+        $('#create').hidden = true;
+      }
+    } catch { /* the WebSocket will report the network */ }
+  }
+  connect();
+}
+
 $('#room').textContent = room;
 document.title = room + ' · tcanvas';
 fit();
 setTool('pan');
-connect();
+start();
 requestAnimationFrame(frame);
 
 // What the page shows, for tests, benchmarks and assistive tools. It
