@@ -124,7 +124,13 @@ function onFrame(f) {
       }
       st.dirty = true;
       break;
-    case 'ack': st.pending.delete(f.id); break;
+    case 'ack': { // it landed before a reconnection: still ours to undo or redo
+      const fr = st.pending.get(f.id);
+      st.pending.delete(f.id);
+      if (fr && fr.t === 'undo') st.redoable.push(f.seq);
+      else if (fr) st.undoable.push(f.seq);
+      break;
+    }
     case 'reject':
       st.pending.delete(f.id);
       flash(`not drawn: ${f.reason}`);
