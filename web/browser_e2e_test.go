@@ -353,6 +353,19 @@ func cursors(t *testing.T, ctx context.Context, p *cdp.Page) []shownCursor {
 	return cs
 }
 
+// waitCursor waits until the page draws the named peer's cursor at (x, y).
+func waitCursor(t *testing.T, ctx context.Context, p *cdp.Page, name string, x, y int) {
+	t.Helper()
+	waitUntil(t, ctx, fmt.Sprintf("%s's cursor at (%d,%d) on the page", name, x, y), func() bool {
+		for _, c := range cursors(t, ctx, p) {
+			if c.Name == name && c.X == x && c.Y == y {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestBrowserViewerSeesCommitsAndCursorsOverP2P: a viewer page shows a
 // bot's committed text, and the bot's cursor reaches the page over the
 // WebRTC mesh while the authority relays no presence at all.
@@ -412,14 +425,7 @@ func TestBrowserViewerSeesCommitsAndCursorsOverP2P(t *testing.T) {
 	for x := 10; x <= 30; x++ {
 		bot.send(t, fmt.Sprintf(`{"cmd":"cursor","x":%d,"y":7}`, x))
 	}
-	waitUntil(t, ctx, "the bot's cursor at (30,7) on the page", func() bool {
-		for _, c := range cursors(t, ctx, page) {
-			if c.Name == "drawbot" && c.X == 30 && c.Y == 7 {
-				return true
-			}
-		}
-		return false
-	})
+	waitCursor(t, ctx, page, "drawbot", 30, 7)
 	after := state(t, ctx, page)
 	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
 		t.Fatalf("the authority relayed %v presence packets while both ends had a p2p link", got-relayed)
@@ -693,14 +699,7 @@ func TestBrowserPairsThroughPeerReflexive(t *testing.T) {
 	waitUntil(t, ctx, "a p2p route from the bot to the page", func() bool { return bot.route(you) == "p2p" })
 	relayed := srv.metric(t, "tcanvas_presence_relayed_packets_total")
 	bot.send(t, `{"cmd":"cursor","x":8,"y":2}`)
-	waitUntil(t, ctx, "the bot's cursor at (8,2)", func() bool {
-		for _, c := range cursors(t, ctx, page) {
-			if c.Name == "gobot" && c.X == 8 && c.Y == 2 {
-				return true
-			}
-		}
-		return false
-	})
+	waitCursor(t, ctx, page, "gobot", 8, 2)
 	if got := srv.metric(t, "tcanvas_presence_relayed_packets_total"); got != relayed {
 		t.Fatalf("the authority relayed %v presence packets on a p2p pair", got-relayed)
 	}
