@@ -196,6 +196,7 @@ func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", e.base)
 	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v)\n", e.base, cfg.storeName(), cfg.open)
+	fmt.Fprintf(stdout, "or in a browser:    %s/r/ROOM\n", e.base)
 	if n := e.node; n.NodeID != "" {
 		fmt.Fprintf(stdout, "cluster node %s, advertised as %s, lease TTL %s, %s to other nodes' rooms\n",
 			n.NodeID, n.Advertise, n.LeaseTTL, cfg.cluster.route)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/wire"
+	"github.com/tcanvas/tcanvas/web"
 )
 
 // ErrShuttingDown means the server no longer accepts connections.
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mux.HandleFunc("GET /r/{room}", s.serveRoom)
 	s.mux.HandleFunc("GET /r/{room}/history", s.serveHistory)
+	s.mux.Handle("GET "+web.AssetPrefix, web.Assets())
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "tcanvas authority. Rooms live at /r/ROOM: open one with `tcanvas join http://"+r.Host+"/r/ROOM`.")
 	})
@@ -275,6 +277,10 @@ func (s *Server) serveRoom(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("room")
 	if err := wire.CheckRoom(name); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if web.WantsPage(r) {
+		web.ServePage(w, r) // a browser: the room's live page
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {

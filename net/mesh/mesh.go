@@ -132,6 +132,11 @@ func New(self uint16, opts Options, cb Callbacks) (*Mesh, error) {
 	se.SetSCTPMaxMessageSize(MaxMessageBytes)
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	// A browser that hides its addresses reaches us only as a
+	// peer-reflexive candidate, and a browser's checks often arrive before
+	// its candidates do: accept such a pair at once instead of after pion's
+	// default 1 s wait for a better one (bench/web: ~130 ms vs ~1.1 s).
+	se.SetPrflxAcceptanceMinWait(0)
 	if len(opts.Allow) > 0 {
 		allow := opts.Allow
 		se.SetIPFilter(func(ip net.IP) bool {
@@ -213,7 +218,7 @@ func (m *Mesh) AddPeer(id uint16) {
 	if !p.offerer {
 		return // wait for its offer
 	}
-	offer, err := p.pc.CreateOffer(nil)
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{OfferAnswerOptions: trickle})
 	if err == nil {
 		err = p.pc.SetLocalDescription(offer)
 	}
@@ -355,6 +360,10 @@ func (m *Mesh) RemovePeer(id uint16) {
 	}
 }
 
+// trickle announces a=ice-options:trickle: our candidates do trickle, and
+// browsers then need not wait for end-of-candidates.
+var trickle = webrtc.OfferAnswerOptions{ICETricklingSupported: true}
+
 // signalData is the JSON carried in wire.Signal frames between two meshes.
 type signalData struct {
 	Kind      string                   `json:"kind"` // offer, answer, candidate
@@ -429,7 +438,7 @@ func (m *Mesh) HandleSignal(from uint16, data json.RawMessage) {
 			p.remote = true
 			m.flushCandidatesLocked(p)
 			var answer webrtc.SessionDescription
-			if answer, err = p.pc.CreateAnswer(nil); err == nil {
+			if answer, err = p.pc.CreateAnswer(&webrtc.AnswerOptions{OfferAnswerOptions: trickle}); err == nil {
 				if err = p.pc.SetLocalDescription(answer); err == nil {
 					m.signal(from, signalData{Kind: "answer", SDP: answer.SDP})
 				}

@@ -351,3 +351,31 @@ func TestGarbageDoesNotHarmChannel(t *testing.T) {
 		t.Fatal("the channel went down after garbage")
 	}
 }
+
+// Browsers are told that our candidates trickle, in both the offer and the
+// answer.
+func TestSDPAnnouncesTrickle(t *testing.T) {
+	h := newHub(t)
+	var mu sync.Mutex
+	sdps := map[string]string{}
+	h.tamper = func(from, to uint16, data []byte) []byte {
+		if d, err := DecodeSignal(data); err == nil && d.SDP != "" {
+			mu.Lock()
+			sdps[d.Kind] = d.SDP
+			mu.Unlock()
+		}
+		return data
+	}
+	a := h.add(t, 1, Options{})
+	b := h.add(t, 2, Options{})
+	a.AddPeer(2)
+	b.AddPeer(1)
+	waitFor(t, "p2p", func() bool { return a.Routes()[2].Route == RouteP2P })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, kind := range []string{"offer", "answer"} {
+		if !strings.Contains(sdps[kind], "a=ice-options:trickle") {
+			t.Errorf("%s SDP lacks a=ice-options:trickle:\n%s", kind, sdps[kind])
+		}
+	}
+}
