@@ -174,7 +174,7 @@ func (m *Model) drawInvite() {
 		for _, part := range wrapRunes(p.minted.Command, m.w-4) {
 			add(part, stKey)
 		}
-		for _, part := range wrapRunes(p.minted.URL, m.w-4) {
+		for _, part := range wrapRunes("or in a browser: "+p.minted.URL, m.w-4) {
 			add(part, stPanel)
 		}
 	}

@@ -62,7 +62,10 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	sess, err := session.Dial(ctx, l.String(), session.Options{Name: "token", Bot: true, NoMesh: true, MaxBackoff: time.Second})
+	sess, err := session.Dial(ctx, l.String(), session.Options{Name: "token", Bot: true, NoMesh: true, MaxBackoff: time.Second,
+		// Listing or revoking in a room that does not exist must not create
+		// it; minting may (a private room made from the command line).
+		Existing: verb != "mint"})
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
