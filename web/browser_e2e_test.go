@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +23,7 @@ import (
 	"github.com/tcanvas/tcanvas/internal/cdp"
 	"github.com/tcanvas/tcanvas/internal/rawclient"
 	"github.com/tcanvas/tcanvas/internal/testtools/scrape"
+	"github.com/tcanvas/tcanvas/net/session"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -746,13 +747,8 @@ func TestBrowserDoesNotCreateRoomsBySurprise(t *testing.T) {
 	if s := state(t, ctx, page); s.Ready || s.You != 0 {
 		t.Fatalf("the page joined before being asked to: %+v", s)
 	}
-	resp, err := http.Get(link + "/history")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("the room exists before anyone created it: history %s", resp.Status)
+	if _, err := session.Dial(ctx, link, session.Options{Name: "check", Bot: true, NoMesh: true, Existing: true}); !errors.Is(err, session.ErrNoRoom) {
+		t.Fatalf("the room exists before anyone created it (a join of existing rooms: %v)", err)
 	}
 	createRoom(t, ctx, page)
 	waitUntil(t, ctx, "the page to join", func() bool { return state(t, ctx, page).Ready })

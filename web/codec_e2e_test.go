@@ -28,9 +28,10 @@ type jsPresence struct {
 	Tool     *uint8
 	Brush    string
 	Ghost    *struct {
-		Kind, Style uint8
-		Ch          string
-		Points      []model.Point
+		Kind, Style, Arrows uint8
+		Ch                  string
+		Points              []model.Point
+		Text                string
 	}
 }
 
@@ -53,7 +54,7 @@ func (j jsPresence) wire() wire.Presence {
 		p.HasTool, p.Tool, p.Brush = true, *j.Tool, runeOf(j.Brush)
 	}
 	if g := j.Ghost; g != nil {
-		p.Ghost = &wire.Ghost{Kind: g.Kind, Style: model.BoxStyle(g.Style), Ch: runeOf(g.Ch), Points: g.Points}
+		p.Ghost = &wire.Ghost{Kind: g.Kind, Style: model.BoxStyle(g.Style), Ch: runeOf(g.Ch), Points: g.Points, Arrows: g.Arrows, Text: g.Text}
 		if p.Ghost.Points == nil {
 			p.Ghost.Points = []model.Point{}
 		}
@@ -80,9 +81,16 @@ func randomPresence(r *rand.Rand) wire.Presence {
 		p.HasTool, p.Tool, p.Brush = true, uint8(r.IntN(256)), runes[r.IntN(len(runes))]
 	}
 	if r.IntN(3) == 0 {
-		g := &wire.Ghost{Kind: uint8(1 + r.IntN(4)), Style: model.BoxStyle(r.IntN(4)), Ch: runes[r.IntN(len(runes))], Points: []model.Point{}}
+		g := &wire.Ghost{Kind: uint8(1 + r.IntN(int(wire.GhostText))), Style: model.BoxStyle(r.IntN(4)), Ch: runes[r.IntN(len(runes))], Points: []model.Point{}}
 		for range r.IntN(wire.MaxGhostPoints + 1) {
 			g.Points = append(g.Points, model.Point{X: coord(), Y: coord()})
+		}
+		switch g.Kind {
+		case wire.GhostPath:
+			g.Arrows = uint8(r.IntN(4))
+		case wire.GhostText:
+			texts := []string{"", "hi", "two\nlines", "é ─ ★"}
+			g.Text = texts[r.IntN(len(texts))]
 		}
 		p.Ghost = g
 	}

@@ -32,14 +32,19 @@ func TestTokenCLI(t *testing.T) {
 		}
 		return string(out)
 	}
-	out := tok("list", link)
-	if !strings.Contains(out, "did not exist: it was created, and you own it") || !regexp.MustCompile(`(?m)^[0-9a-f]{12}  owner `).MatchString(out) {
-		t.Fatalf("first list:\n%s", out)
+	// Listing a room that does not exist is an error and creates nothing.
+	cmd := exec.Command(binary, "token", "list", link)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "no such room") {
+		t.Fatalf("list of a missing room: %v\n%s", err, out)
 	}
-	out = tok("mint", link) // editor by default
+	out := tok("mint", link) // editor by default; the room is created and owned
 	m := regexp.MustCompile(`editor token ([0-9a-f]+) for room cli:\n  tcanvas join (\S+)\n  (\S+)`).FindStringSubmatch(out)
-	if m == nil || m[2] != m[3] || !strings.HasPrefix(m[2], link+"?token=tc_") {
+	if !strings.Contains(out, "did not exist: it was created, and you own it") || m == nil || m[2] != m[3] || !strings.HasPrefix(m[2], link+"?token=tc_") {
 		t.Fatalf("mint:\n%s", out)
+	}
+	if out := tok("list", link); !regexp.MustCompile(`(?m)^[0-9a-f]{12}  owner `).MatchString(out) {
+		t.Fatalf("list after mint:\n%s", out)
 	}
 	id, invite := m[1], m[2]
 
@@ -80,7 +85,7 @@ func TestTokenCLI(t *testing.T) {
 		t.Fatalf("the revoked token is still listed:\n%s", out)
 	}
 	// Someone else's CLI, without the owner token, is refused clearly.
-	cmd := exec.Command(binary, "token", "list", link)
+	cmd = exec.Command(binary, "token", "list", link)
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "only its owner manages tokens") {
 		t.Fatalf("a viewer listed tokens: %v\n%s", err, out)

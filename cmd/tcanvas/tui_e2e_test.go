@@ -359,7 +359,7 @@ func TestTUIInvitePanel(t *testing.T) {
 	x.waitFor("own", "the owner online", func(s string) bool { return strings.Contains(s, "● online") && strings.Contains(s, "owner") })
 	x.run("set-option", "-g", "set-clipboard", "on") // keep what OSC 52 copies in a tmux buffer
 
-	x.keys("own", "C-o")
+	x.keys("own", "C-k")
 	x.waitText("own", "live tokens · 1")
 	x.keys("own", "e")
 	s := x.waitText("own", "new editor link")

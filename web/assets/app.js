@@ -72,6 +72,7 @@ function connect() {
   ws.onopen = () => {
     const hello = { t: 'hello', v: 1, client, name: me.name, color: me.color };
     if (token) hello.token = token;
+    if (st.onlyExisting) hello.existing = true;
     if (st.epoch) { hello.epoch = st.epoch; hello.seq = st.seq; }
     ws.send(JSON.stringify(hello));
   };
@@ -85,6 +86,7 @@ function connect() {
     dropMesh();
     st.roster.clear(); st.presence.clear();
     renderRoster();
+    if (e.code === 4006 && st.onlyExisting) { offerToCreate(); return; }
     if ([4000, 4001, 4004, 4005].includes(e.code)) {
       st.fatal = e.reason || 'closed (' + e.code + ')';
       setStatus('closed: ' + st.fatal);
@@ -476,21 +478,21 @@ setInterval(paintNow, 250);
 // Joining a room that does not exist creates it and makes us its owner.
 // A link followed in a browser should not do that by surprise (the
 // audience would own the speaker's room), so without a token the page
-// first asks the authority, through the read-only history endpoint, which
-// never creates a room; a seq past any room's end keeps the answer empty.
-async function start() {
-  if (!token) {
-    try {
-      const r = await fetch(path + '/history?from=18446744073709551615', { cache: 'no-store' });
-      if (r.status === 404) {
-        setStatus('no such room');
-        $('#create-room').textContent = room;
-        $('#create').hidden = false;
-        await new Promise((ok) => $('#create button').addEventListener('click', ok, { once: true }));
-        $('#create').hidden = true;
-      }
-    } catch { /* the WebSocket will report the network */ }
-  }
+// joins with hello.existing, which never creates a room (close 4006 when
+// there is none), and asks before joining without it. Nothing but a
+// join that is allowed to create tells whether a room exists: no oracle.
+async function offerToCreate() {
+  setStatus('no such room');
+  $('#create-room').textContent = room;
+  $('#create').hidden = false;
+  await new Promise((ok) => $('#create button').addEventListener('click', ok, { once: true }));
+  $('#create').hidden = true;
+  st.onlyExisting = false;
+  connect();
+}
+
+function start() {
+  st.onlyExisting = !token;
   connect();
 }
 

@@ -3,7 +3,10 @@
 import { oneColumn } from './model.js';
 
 export const MAX_PRESENCE = 512;
+export const MAX_GHOST_TEXT = 256;
+export const GHOST_PATH = 5, GHOST_TEXT = 6;
 const LIMIT = 1 << 30;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function putUvarint(out, n) {
   while (n >= 0x80) { out.push((n % 0x80) | 0x80); n = Math.floor(n / 0x80); }
@@ -23,12 +26,16 @@ export function encode(p) {
   if (p.tool !== undefined) { flags |= 4; out.push(p.tool & 0xff); putUvarint(out, p.brush ? p.brush.codePointAt(0) : 0); }
   if (p.ghost) {
     flags |= 8; const g = p.ghost;
-    out.push(g.kind, g.style || 0);
+    out.push(g.kind, (g.style || 0) | (g.kind === GHOST_PATH ? (g.arrows || 0) << 4 : 0));
     putUvarint(out, g.ch ? g.ch.codePointAt(0) : 0);
     const pts = g.points.slice(-32);
     putUvarint(out, pts.length);
     let x = 0, y = 0;
     for (const pt of pts) { putVarint(out, pt.x - x); putVarint(out, pt.y - y); x = pt.x; y = pt.y; }
+    if (g.kind === GHOST_TEXT) {
+      const t = new TextEncoder().encode(g.text || '').slice(0, MAX_GHOST_TEXT);
+      putUvarint(out, t.length); for (const c of t) out.push(c);
+    }
   }
   if (p.hidden) flags |= 0x10;
   if (p.noFollow) flags |= 0x20;
@@ -52,8 +59,8 @@ class Reader {
   varint() { const z = this.uvarint(); return z % 2 ? -(z + 1) / 2 : z / 2; }
   coord() { const v = this.varint(); if (v < -LIMIT || v > LIMIT) throw new Error('coordinate out of range'); return v; }
   side() { const v = this.uvarint(); if (v > 4096) throw new Error('viewport too large'); return v; }
-  rune() {
-    const v = this.uvarint();
+  rune() { return this.checkRune(this.uvarint()); }
+  checkRune(v) {
     if (v === 0) return '';
     if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (v >= 0xfdd0 && v <= 0xfdef) || (v & 0xfffe) === 0xfffe) throw new Error('bad rune');
     const ch = String.fromCodePoint(v);
@@ -74,7 +81,11 @@ export function decode(b, start = 0, end = b.length) {
   if (flags & 4) { p.tool = r.u8(); p.brush = r.rune(); }
   if (flags & 8) {
     const g = { kind: r.u8(), style: r.u8() };
-    if (g.kind < 1 || g.kind > 4) throw new Error('ghost kind');
+    if (g.kind < 1 || g.kind > GHOST_TEXT) throw new Error('ghost kind');
+    if (g.kind === GHOST_PATH) {
+      g.arrows = g.style >> 4; g.style &= 0xf;
+      if (g.arrows > 3) throw new Error('ghost arrows');
+    }
     if (g.style > 3) throw new Error('ghost style');
     g.ch = r.rune();
     g.points = [];
@@ -85,6 +96,13 @@ export function decode(b, start = 0, end = b.length) {
       x += r.varint(); y += r.varint();
       if (x < -LIMIT || x > LIMIT || y < -LIMIT || y > LIMIT) throw new Error('ghost point out of range');
       g.points.push({ x, y });
+    }
+    if (g.kind === GHOST_TEXT) {
+      const n = r.uvarint();
+      if (n > MAX_GHOST_TEXT || r.i + n > end) throw new Error('ghost text length');
+      g.text = utf8.decode(b.subarray(r.i, r.i + n)); // throws on bad UTF-8
+      r.i += n;
+      for (const c of g.text) if (c !== '\n') r.checkRune(c.codePointAt(0));
     }
     p.ghost = g;
   }
