@@ -32,6 +32,7 @@ type serveConfig struct {
 	ice      []string
 	meshMax  int
 	connRate float64
+	connMax  int
 	cluster  clusterConfig // with --store postgres://…
 	ssh      sshConfig     // --ssh: the SSH front door
 }
@@ -54,6 +55,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
+	fs.IntVar(&cfg.connMax, "conn-max", 256, "open TCP connections allowed from one IP address, idle ones included (-1: no cap)")
 	cfg.cluster.flags(fs)
 	cfg.ssh.flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -138,7 +140,8 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	}
 	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
 		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
-		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster})
+		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster,
+		Budget: authority.Budget{ConnsPerIP: cfg.connMax}})
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -146,9 +149,11 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	}
 	e := &embedded{
 		base: "http://" + ln.Addr().String(), srv: srv, st: st, node: cluster, log: logger, errc: make(chan error, 1),
-		hs: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second},
+		hs: &http.Server{Handler: srv},
 	}
-	go func() { e.errc <- e.hs.Serve(ln) }()
+	srv.ConfigureHTTP(e.hs)
+	capped := srv.Listener(ln)
+	go func() { e.errc <- e.hs.Serve(capped) }()
 	return e, nil
 }
 

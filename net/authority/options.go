@@ -71,6 +71,8 @@ type Options struct {
 	// Cluster configures this node when Store implements store.Leaser
 	// (several nodes sharing one database); ignored otherwise.
 	Cluster Cluster
+	// Budget bounds what one client, address or room may cost (budget.go).
+	Budget Budget
 }
 
 func (o Options) withDefaults() Options {
@@ -109,6 +111,7 @@ func (o Options) withDefaults() Options {
 	defDur(&o.PingTimeout, 7*time.Second)
 	defDur(&o.PresenceTick, time.Second/60)
 	def(&o.MeshMax, 8)
+	o.Budget = o.Budget.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

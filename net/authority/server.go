@@ -99,8 +99,17 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every request, plain HTTP included,
+// counts against its address's rate: a client cannot hold the server busy
+// with cheap requests any more than with WebSockets.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.allowConn(r) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many new connections or requests from your address; retry in a second", http.StatusTooManyRequests)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Shutdown stops accepting connections, makes every room durable and
 // snapshotted, closes every client with "going away" and waits for all of
@@ -224,6 +233,9 @@ func (s *Server) LiveRooms() int {
 // allowConn applies the per-IP rate of new connections.
 func (s *Server) allowConn(r *http.Request) bool {
 	ip := s.clientIP(r)
+	if ip == exemptAddr {
+		return true
+	}
 	s.ipMu.Lock()
 	defer s.ipMu.Unlock()
 	l := s.ips[ip]
@@ -239,16 +251,11 @@ func (s *Server) allowConn(r *http.Request) bool {
 	return l.Allow()
 }
 
-// admit applies the per-IP connection rate and counts a long-lived
-// request (a WebSocket or a history stream) as a connection that Shutdown
-// waits for. It answers the request itself when it refuses; otherwise the
+// admit counts a long-lived request (a WebSocket or a history stream) as
+// a connection that Shutdown waits for; ServeHTTP already applied the
+// per-IP rate. It answers the request itself when it refuses; otherwise the
 // caller must call done when the request ends.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (done func(), ok bool) {
-	if !s.allowConn(r) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
-		return nil, false
-	}
 	// Counting under the lock that Shutdown takes means no request starts
 	// after Shutdown began waiting.
 	s.mu.Lock()

@@ -1,0 +1,188 @@
+package authority_test
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/tcanvas/tcanvas/internal/rawclient"
+	"github.com/tcanvas/tcanvas/net/authority"
+	"github.com/tcanvas/tcanvas/net/authority/store"
+	"github.com/tcanvas/tcanvas/net/wire"
+)
+
+// startServed is start with the HTTP front a real `tcanvas serve` has:
+// the server's listener cap and timeouts.
+func startServed(t *testing.T, opts authority.Options) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "tcanvas.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Store = st
+	srv, err := authority.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(srv)
+	srv.ConfigureHTTP(hs.Config)
+	hs.Listener = srv.Listener(hs.Listener)
+	hs.Start()
+	e := &env{t: t, srv: srv, http: hs, store: st, dir: dir}
+	t.Cleanup(e.stop)
+	return e
+}
+
+// openFDs counts this process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// heapBytes is the live heap after a GC, from runtime metrics.
+func heapBytes() uint64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// dialFrom opens a TCP connection to addr from the loopback address src,
+// so a test can be two clients at two addresses.
+func dialFrom(ctx context.Context, src, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// fromAddr is an HTTP client whose connections come from src.
+func fromAddr(src string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return dialFrom(ctx, src, addr) },
+	}}
+}
+
+// stillOpen tells whether the server has not closed c: a read either sees
+// EOF (closed) or times out (open).
+func stillOpen(c net.Conn, br *bufio.Reader) bool {
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	_, err := br.ReadByte()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return true
+	}
+	return false
+}
+
+// TestIdleHTTPConnectionsCannotExhaustServer is finding 5 of issue 15:
+// keep-alive connections parked after one GET /healthz each used to pile
+// up until the process ran out of descriptors. Now one address holds at
+// most Budget.ConnsPerIP of them, idle ones are closed after
+// Budget.HTTPIdle, and a client at another address joins and commits
+// throughout.
+func TestIdleHTTPConnectionsCannotExhaustServer(t *testing.T) {
+	const capPerIP, attack = 16, 300
+	e := startServed(t, authority.Options{Open: true, ConnRate: 1000, ConnBurst: 1000,
+		Budget: authority.Budget{ConnsPerIP: capPerIP, HTTPIdle: 2 * time.Second}})
+	ctx := ctxT(t)
+	addr := e.http.Listener.Addr().String()
+	baseFDs := openFDs(t)
+	type parked struct {
+		c  net.Conn
+		br *bufio.Reader
+	}
+	var conns []parked
+	defer func() {
+		for _, p := range conns {
+			p.c.Close()
+		}
+	}()
+	for range attack {
+		c, err := dialFrom(ctx, "127.0.0.1", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		conns = append(conns, parked{c, br})
+	}
+	// Close our ends of what the server closed, then count what stays.
+	open := conns[:0]
+	for _, p := range conns {
+		if stillOpen(p.c, p.br) {
+			open = append(open, p)
+		} else {
+			p.c.Close()
+		}
+	}
+	conns = open
+	// Each connection the server keeps is two descriptors in this process
+	// (its end and ours); the bound allows a few for the runtime.
+	if fds, bound := openFDs(t)-baseFDs, 2*capPerIP+8; len(conns) > capPerIP || fds > bound {
+		t.Fatalf("after %d parked connections from one address: %d still open, %d descriptors more; want ≤ %d and ≤ %d", attack, len(conns), fds, capPerIP, bound)
+	}
+	t.Logf("%d parked connections from one address: %d kept open by the server", attack, len(conns))
+	// Another address is not affected: it reads and joins and commits.
+	other := fromAddr("127.0.0.2")
+	resp, err := other.Get(e.http.URL + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz from another address during the attack: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	bob, err := rawclient.DialWith(ctx, e.link("calm"), helloOf("bob"), wsFrom("127.0.0.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.WS.CloseNow()
+	if err := bob.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	committed(t)(bob.Commit(ctx, "bob-1", rawclient.Text(0, 0, "fine")))
+	// Idle keep-alives go after HTTPIdle.
+	for _, p := range conns {
+		p.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := p.br.ReadByte(); err == nil {
+			t.Fatal("an idle keep-alive connection got data instead of being closed")
+		} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("an idle keep-alive connection is still open 10 s after an idle timeout of 2 s")
+		}
+	}
+	// Plain requests count in the per-address rate too.
+	lim := startServed(t, authority.Options{ConnRate: 1, ConnBurst: 5})
+	got429 := false
+	for range 20 {
+		resp, err := http.Get(lim.http.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got429 = got429 || resp.StatusCode == http.StatusTooManyRequests
+	}
+	if !got429 {
+		t.Fatal("20 plain requests at a rate of 1/s, burst 5: none refused")
+	}
+}
+
+func helloOf(name string) wire.Hello { return wire.Hello{Client: name, Name: name} }
+
+// wsFrom makes rawclient's WebSocket connect from src.
+func wsFrom(src string) *websocket.DialOptions {
+	return &websocket.DialOptions{HTTPClient: fromAddr(src)}
+}
