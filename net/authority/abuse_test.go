@@ -3,6 +3,7 @@ package authority_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,4 +186,37 @@ func helloOf(name string) wire.Hello { return wire.Hello{Client: name, Name: nam
 // wsFrom makes rawclient's WebSocket connect from src.
 func wsFrom(src string) *websocket.DialOptions {
 	return &websocket.DialOptions{HTTPClient: fromAddr(src)}
+}
+
+// TestRefusedHelloCreatesNothing is finding 8 of issue 15: a hello with a
+// bogus token to a new room was refused 4005 but the room was stored with
+// no owner, so on a closed server nobody could ever draw there. Now
+// refused hellos to 200 new rooms leave no room in the store, nothing in
+// memory once the rooms hibernate, and the room's real first joiner owns it.
+func TestRefusedHelloCreatesNothing(t *testing.T) {
+	const attack = 200
+	e := start(t, authority.Options{IdleTimeout: 50 * time.Millisecond, ConnRate: 10000, ConnBurst: 10000})
+	ctx := ctxT(t)
+	base := heapBytes()
+	for i := range attack {
+		c, err := rawclient.Dial(ctx, e.link(fmt.Sprintf("ghost%d", i))+"?token=tc_bogus", helloOf("x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectClose(t, ctx, c, wire.CloseToken, wire.CodeToken)
+		c.WS.CloseNow()
+	}
+	waitHibernated(t, e)
+	if n, err := e.store.Rooms(ctx); err != nil || n != 0 {
+		t.Fatalf("%d refused hellos stored %d rooms (%v); want none", attack, n, err)
+	}
+	// Bound: well under one KiB per refused hello stays reachable.
+	if grew := int64(heapBytes()) - int64(base); grew > 1<<20 {
+		t.Fatalf("heap grew by %d bytes after %d refused hellos; bound 1 MiB", grew, attack)
+	}
+	owner := join(t, ctx, e.link("ghost0"), "owner")
+	if owner.Welcome.Role != wire.RoleOwner || owner.Welcome.Token == "" {
+		t.Fatalf("first real joiner of a room a refused hello touched: role %s", owner.Welcome.Role)
+	}
+	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "mine")))
 }

@@ -212,9 +212,9 @@ func (r *room) load() error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		r.meta = store.Meta{Room: r.name, Epoch: randomID(8), Open: r.srv.opts.Open, Created: time.Now().UnixMilli()}
+		// Not written until its first joiner owns it (join): a refused
+		// hello must leave nothing behind.
 		r.created = true
-		m := r.meta // a copy: the batch must not keep the room reachable
-		r.pend.Meta = &m
 		r.idsAll = true
 		r.srv.metrics.wakes.Inc()
 		return nil
@@ -430,6 +430,8 @@ func (r *room) join(c *conn) {
 		// The first joiner of a new room owns it, and gets the token that
 		// proves it next time.
 		var t *store.Token
+		m := r.meta // a copy: the batch must not keep the room reachable
+		r.pend.Meta = &m
 		minted, t = r.newToken(wire.RoleOwner)
 		role, c.tokenID = wire.RoleOwner, t.ID
 	}
