@@ -3,6 +3,7 @@ package authority_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,4 +221,79 @@ func TestRefusedHelloCreatesNothing(t *testing.T) {
 		t.Fatalf("first real joiner of a room a refused hello touched: role %s", owner.Welcome.Role)
 	}
 	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "mine")))
+}
+
+// bigSignal is a signal of about 16 KB, near the per-frame cap.
+func bigSignal(to uint16) wire.Signal {
+	return wire.Signal{T: wire.TSignal, To: to, Data: json.RawMessage(`"` + strings.Repeat("a", 16000) + `"`)}
+}
+
+// TestSignalFloodDropsSenderNotVictim is finding 6 of issue 15: a
+// tokenless viewer sending 16 KB signals to the owner faster than the
+// owner read filled the owner's send queue and got the owner closed 4002,
+// while the attacker stayed. Now the sender is closed 4003 once over its
+// byte budget, the victim's queue holds at most the sender's burst, and
+// the victim keeps committing. The frame rate is raised so that only the
+// byte budgets stand in the way.
+func TestSignalFloodDropsSenderNotVictim(t *testing.T) {
+	const flood = 2000 // 32 MB of signals
+	e := start(t, authority.Options{FrameRate: 100000, FrameBurst: 100000})
+	ctx := ctxT(t)
+	owner := join(t, ctx, e.link("sig"), "owner") // and then it does not read
+	attacker := join(t, ctx, e.link("sig"), "attacker")
+	base := heapBytes()
+	sent := 0
+	for range flood {
+		if attacker.Send(ctx, bigSignal(owner.Welcome.You)) != nil {
+			break
+		}
+		sent++
+	}
+	// Bound: the attacker's burst (4 × 64 KiB) and slack for buffers.
+	if grew := int64(heapBytes()) - int64(base); grew > 4<<20 {
+		t.Fatalf("heap grew by %d bytes while %d signals waited for a victim that does not read; bound 4 MiB", grew, sent)
+	}
+	expectClose(t, ctx, attacker, wire.CloseRateLimited, wire.CodeRateLimited)
+	// The victim is still here: it reads what it was sent and commits.
+	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "still here")))
+	t.Logf("attacker sent %d signals before it was closed", sent)
+
+	// Several senders, each within its own budget, share the recipient's.
+	e2 := start(t, authority.Options{Open: true, FrameRate: 100000, FrameBurst: 100000,
+		Budget: authority.Budget{SignalBytes: 1 << 20, SignalRecvBytes: 32 << 10}})
+	victim := join(t, ctx, e2.link("sig"), "victim")
+	for i := range 3 {
+		a := join(t, ctx, e2.link("sig"), fmt.Sprintf("a%d", i))
+		for range 20 {
+			if err := a.Send(ctx, bigSignal(victim.Welcome.You)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Answered after its signals, so they have all been handled.
+		committed(t)(a.Commit(ctx, fmt.Sprintf("a%d-1", i), rawclient.Text(0, int32(i), "x")))
+	}
+	got := 0
+	for {
+		f, err := victim.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.T == wire.TSignal {
+			got++
+		}
+		if f.T == wire.TCommitted {
+			var m wire.Committed
+			f.Decode(&m)
+			if m.Seq == 3 {
+				break
+			}
+		}
+	}
+	refused := 60 - got
+	// Bound: the recipient's burst (4 × 32 KiB = 8 signals) and what its
+	// rate adds over the seconds the test takes, far below 60.
+	if got > 8+8 || refused == 0 {
+		t.Fatalf("victim received %d of 60 signals from three senders; want the recipient's budget to refuse most", got)
+	}
+	committed(t)(victim.Commit(ctx, "victim-1", rawclient.Text(0, 9, "fine")))
 }

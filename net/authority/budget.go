@@ -1,6 +1,13 @@
 package authority
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tcanvas/tcanvas/net/wire"
+)
 
 // Budget holds the bounds that keep one client, one address or one room
 // from exhausting the server. The zero value of each field means the
@@ -14,6 +21,16 @@ type Budget struct {
 	// HTTPIdle closes a keep-alive connection idle this long; HTTPHeader
 	// bounds the wait for a request's headers. Default 60s and 10s.
 	HTTPIdle, HTTPHeader time.Duration
+	// SignalBytes is the rate, in bytes of signal data per second, at
+	// which one connection may send signals, with a burst of four seconds'
+	// worth. A sender over it is closed (4003). Default 64 KiB/s: a mesh
+	// handshake with every peer of a full mesh is a few KiB.
+	SignalBytes int
+	// SignalRecvBytes is the rate at which one connection may be sent
+	// signals by everyone together, burst four seconds' worth. A signal
+	// over it is refused to its sender (error rate_limited) and never
+	// queued for the recipient. Default 128 KiB/s.
+	SignalRecvBytes int
 }
 
 func (b Budget) withDefaults() Budget {
@@ -26,5 +43,47 @@ func (b Budget) withDefaults() Budget {
 	if b.HTTPHeader <= 0 {
 		b.HTTPHeader = 10 * time.Second
 	}
+	if b.SignalBytes <= 0 {
+		b.SignalBytes = 64 << 10
+	}
+	if b.SignalRecvBytes <= 0 {
+		b.SignalRecvBytes = 128 << 10
+	}
 	return b
+}
+
+// connBudget is a connection's byte budgets; owned by its room's goroutine.
+type connBudget struct {
+	sigOut, sigIn *rate.Limiter
+}
+
+func (c *conn) budgets() *connBudget {
+	if c.budget == nil {
+		b := c.srv.opts.Budget
+		c.budget = &connBudget{
+			sigOut: rate.NewLimiter(rate.Limit(b.SignalBytes), 4*b.SignalBytes),
+			sigIn:  rate.NewLimiter(rate.Limit(b.SignalRecvBytes), 4*b.SignalRecvBytes),
+		}
+	}
+	return c.budget
+}
+
+// allowSignal charges a signal of n bytes from c to to. A flood costs its
+// sender, never its recipient: the sender over its own budget is closed,
+// and one that finds the recipient's budget spent (by itself or others) is
+// refused, while the recipient's queue only ever holds what its budget
+// allows.
+func (r *room) allowSignal(c, to *conn, n int) bool {
+	now := time.Now()
+	b := r.srv.opts.Budget
+	if !c.budgets().sigOut.AllowN(now, n) {
+		c.kick(wire.CloseRateLimited, wire.CodeRateLimited,
+			fmt.Sprintf("signals over %d bytes per second (burst %d)", b.SignalBytes, 4*b.SignalBytes))
+		return false
+	}
+	if !to.budgets().sigIn.AllowN(now, n) {
+		c.sendError(wire.CodeRateLimited, fmt.Sprintf("signal: peer %d receives at most %d bytes of signals per second; retry later", to.peer.ID, b.SignalRecvBytes))
+		return false
+	}
+	return true
 }

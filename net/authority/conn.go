@@ -70,6 +70,7 @@ type conn struct {
 	syncSeq  uint64
 	pending  *pendingWelcome
 	early    []func() // frames that arrived before the welcome went out
+	budget   *connBudget
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {

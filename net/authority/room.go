@@ -771,6 +771,9 @@ func (r *room) signal(c *conn, m *wire.Signal) {
 		c.sendError(wire.CodeUnknownPeer, fmt.Sprintf("signal: no peer %d in this room", m.To))
 		return
 	}
+	if !r.allowSignal(c, to, len(m.Data)) {
+		return
+	}
 	to.sendFrame(wire.Signal{T: wire.TSignal, From: c.peer.ID, Data: m.Data})
 }
 
