@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/tcanvas/tcanvas/internal/rawclient"
+	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -296,4 +297,50 @@ func TestSignalFloodDropsSenderNotVictim(t *testing.T) {
 		t.Fatalf("victim received %d of 60 signals from three senders; want the recipient's budget to refuse most", got)
 	}
 	committed(t)(victim.Commit(ctx, "victim-1", rawclient.Text(0, 9, "fine")))
+}
+
+// TestEmptyOpsAndCachedBytesBounded is finding 3 of issue 15: commits of
+// ~1 MiB of {"op":"text"} with no cells were accepted, and the room's undo
+// cache counted only effects, so big ops with small effects kept ~1 GiB
+// in memory after the room went idle. Now empty ops count as cells (so a
+// commit of them is too_large), and the cache counts every byte it keeps.
+func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
+	const commits = 60
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("ops"), "a")
+	empty := make([]model.Op, 80000) // 1 MiB of {"op":"text"}
+	for i := range empty {
+		empty[i] = model.Op{Kind: model.OpText}
+	}
+	rejected(t, wire.CodeTooLarge)(a.Commit(ctx, "a-empty", empty[:70000]...))
+	rejected(t, wire.CodeTooLarge)(a.Commit(ctx, "a-empty2", empty[:20000]...))
+	// 4,096 ops of 16 '<' (each 6 bytes as JSON): ~540 KB of ops whose
+	// effect, after the first, is empty since they rewrite the same cells.
+	big := make([]model.Op, 4096)
+	for i := range big {
+		big[i] = rawclient.Text(0, int32(i), strings.Repeat("<", 16))
+	}
+	committed(t)(a.Commit(ctx, "a-0", big...))
+	bystander := join(t, ctx, e.link("calm"), "b")
+	base := heapBytes()
+	for i := 1; i <= commits; i++ {
+		committed(t)(a.Commit(ctx, fmt.Sprintf("a-%d", i), big...))
+		if i%25 == 0 {
+			committed(t)(bystander.Commit(ctx, fmt.Sprintf("b-%d", i), rawclient.Text(0, int32(i), "calm")))
+		}
+	}
+	a.Close()
+	// The room is idle (not yet hibernated). Bound: the undo cache's 8 MiB
+	// plus 8 MiB for the canvas, IDs and buffers; before, the ops of every
+	// cached commit (≈32 MB here) stayed.
+	grew := int64(heapBytes()) - int64(base)
+	t.Logf("heap grew by %d bytes after %d commits of 540 KB of ops", grew, commits)
+	if grew > 16<<20 {
+		t.Fatalf("heap grew by %d bytes after %d commits of 540 KB of ops; bound 16 MiB", grew, commits)
+	}
+	recs, err := e.store.Records(ctx, "ops", 0, -1)
+	if err != nil || len(recs) != commits+1 {
+		t.Fatalf("stored %d commits (%v); want %d", len(recs), err, commits+1)
+	}
 }

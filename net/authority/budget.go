@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -86,4 +87,11 @@ func (r *room) allowSignal(c, to *conn, n int) bool {
 		return false
 	}
 	return true
+}
+
+// cachedBytes is what a record kept in a room's undo cache costs: its
+// variable-length fields plus the record, map entry and queue slot.
+func cachedBytes(rec *store.Record) int {
+	const overhead = 256
+	return overhead + len(rec.ID) + len(rec.Client) + len(rec.Name) + len(rec.Kind) + len(rec.Ops) + len(rec.Effect)
 }

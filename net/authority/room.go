@@ -502,7 +502,7 @@ func (r *room) welcome(c *conn) {
 		T: wire.TWelcome, V: wire.Version, Room: r.name, You: c.peer.ID, Role: c.peer.Role,
 		Open: r.meta.Open, Token: pw.token, Epoch: r.meta.Epoch, Seq: pw.plan.seq, Sync: sync, Roster: roster,
 		Limits: wire.Limits{
-			MaxFrameBytes: wire.MaxFrameBytes, MaxCommitCells: o.Limits.MaxCells, MaxCoord: o.Limits.MaxCoord,
+			MaxFrameBytes: wire.MaxFrameBytes, MaxCommitCells: o.Limits.MaxCells, MaxCommitOps: o.Limits.MaxOps, MaxCoord: o.Limits.MaxCoord,
 			CommitsPerSec: float64(o.CommitRate), FramesPerSec: float64(o.FrameRate),
 			PresencePerSec: wire.PresenceHz, MaxPresenceSize: wire.MaxPresenceBytes,
 		},
@@ -573,6 +573,7 @@ func (r *room) leave(c *conn) {
 		}
 	}
 	if len(r.conns) == 0 && len(r.joining) == 0 {
+		r.runs = nil // the snapshot cache serves joiners; an empty room has none
 		r.idle.Reset(r.srv.opts.IdleTimeout)
 	}
 }
@@ -737,16 +738,18 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 }
 
 // remember keeps a commit's effect in memory for a likely undo, within
-// recentEffects commits and recentBytes bytes.
+// recentEffects commits and recentBytes bytes. Only what undo needs is
+// kept, not the ops, and every byte kept is counted.
 func (r *room) remember(rec *store.Record) {
-	r.recent[rec.Seq] = rec
+	kept := &store.Record{Seq: rec.Seq, ID: rec.ID, Client: rec.Client, Kind: rec.Kind, Target: rec.Target, Effect: rec.Effect}
+	r.recent[rec.Seq] = kept
 	r.recentQ = append(r.recentQ, rec.Seq)
-	r.recentN += len(rec.Effect)
+	r.recentN += cachedBytes(kept)
 	// Only durable commits are evicted: the store can give those back.
 	for len(r.recentQ) > 1 && r.recentQ[0] <= r.durable && (len(r.recentQ) > recentEffects || r.recentN > recentBytes) {
 		old := r.recentQ[0]
 		r.recentQ = r.recentQ[1:]
-		r.recentN -= len(r.recent[old].Effect)
+		r.recentN -= cachedBytes(r.recent[old])
 		delete(r.recent, old)
 	}
 }
