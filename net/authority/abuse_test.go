@@ -344,3 +344,165 @@ func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
 		t.Fatalf("stored %d commits (%v); want %d", len(recs), err, commits+1)
 	}
 }
+
+// bigRoom stores a room of n records of about size bytes of ops each,
+// straight into the store (with a snapshot at the end, so that waking it
+// replays nothing). The ops carry a field every decoder ignores, so they
+// cost bytes, not cells: what the bounds under test are about.
+func bigRoom(t *testing.T, st store.Store, room string, n, size int) store.Meta {
+	t.Helper()
+	ctx := ctxT(t)
+	meta := store.Meta{Room: room, Epoch: "big-epoch", Open: true, Created: time.Now().UnixMilli()}
+	pad := strings.Repeat("p", size)
+	b := store.Batch{Room: room, Meta: &meta}
+	for i := 1; i <= n; i++ {
+		ops := fmt.Sprintf(`[{"op":"text","x":%d,"y":0,"text":"x","pad":"%s"}]`, i, pad)
+		b.Records = append(b.Records, store.Record{Seq: uint64(i), ID: fmt.Sprintf("w-%d", i), Client: "w", Name: "w",
+			Kind: wire.KindDraw, Ops: []byte(ops), Effect: []byte{}, At: 1})
+		if len(b.Records) == 20 || i == n {
+			if i == n {
+				c := model.NewCanvas()
+				for j := 1; j <= n; j++ {
+					c.Apply([]model.Op{rawclient.Text(int32(j), 0, "x")})
+				}
+				data, _ := c.MarshalBinary()
+				b.Snapshot = &store.Snapshot{Seq: uint64(n), Data: data}
+			}
+			if err := st.Write(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			b = store.Batch{Room: room}
+		}
+	}
+	return meta
+}
+
+// TestSlowCatchupAndHistoryReadersBounded is finding 2 of issue 15: four
+// joiners asking to catch up and six readers of /r/ROOM/history that all
+// read slowly (here: not at all) each pinned a whole page of up to 1,000
+// records; on a room of 1 MiB commits that was gigabytes. Now they stream
+// under the server's stream budget, each holds at most one page, a reader
+// that does not keep up is cut off after the page timeout, and afterwards
+// a normal catch-up and a history read get every record.
+// (The page timeout's cut-off itself is TestStalledStreamIsCutOff.)
+func TestSlowCatchupAndHistoryReadersBounded(t *testing.T) {
+	const n, size = 100, 512 << 10 // 50 MB of history
+	e := start(t, authority.Options{Open: true, FrameRate: 1e6, FrameBurst: 1e6,
+		Budget: authority.Budget{StreamPage: 1 << 20, StreamBytes: 8 << 20, StreamPageTimeout: 2 * time.Second}})
+	ctx := ctxT(t)
+	meta := bigRoom(t, e.store, "big", n, size)
+	bystander := join(t, ctx, e.link("calm"), "b")
+	base := heapBytes()
+	var attackers []*rawclient.Client
+	for i := range 4 {
+		c, err := rawclient.Dial(ctx, e.link("big"), wire.Hello{Client: fmt.Sprintf("slow%d", i), Name: "slow", Epoch: meta.Epoch, Seq: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.WS.CloseNow()
+		attackers = append(attackers, c)
+	}
+	var readers []*http.Response
+	for range 6 {
+		resp, err := http.Get(e.link("big") + "/history")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		readers = append(readers, resp)
+	}
+	// While they stall, other rooms commit.
+	for i := range 5 {
+		committed(t)(bystander.Commit(ctx, fmt.Sprintf("b-%d", i), rawclient.Text(0, int32(i), "calm")))
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Bound: the stream budget (8 MiB) once for the records and once for
+	// their encoded frames, plus 8 MiB of slack; before, each stalled
+	// reader pinned the whole 50 MB.
+	grew := int64(heapBytes()) - int64(base)
+	t.Logf("heap grew by %d bytes with 4 stalled catch-ups and 6 stalled history readers of a 50 MB room", grew)
+	if grew > 24<<20 {
+		t.Fatalf("heap grew by %d bytes; bound 24 MiB", grew)
+	}
+	// The stalled readers go (closing, or cut off by the page timeout)
+	// and give their budget back: a reader that reads gets everything.
+	for _, c := range attackers {
+		c.WS.CloseNow()
+	}
+	for _, r := range readers {
+		r.Body.Close()
+	}
+	good, err := rawclient.Dial(ctx, e.link("big"), wire.Hello{Client: "good", Name: "good", Epoch: meta.Epoch, Seq: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.WS.CloseNow()
+	if err := good.Sync(ctx); err != nil || good.Welcome.Sync != wire.SyncCatchup || good.Seq != n {
+		t.Fatalf("catch-up after the attack: %v, sync %s, at seq %d of %d", err, good.Welcome.Sync, good.Seq, n)
+	}
+	resp, err := http.Get(e.link("big") + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	got := 0
+	for {
+		var r authority.HistoryRecord
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		got++
+		if r.Seq != uint64(got) {
+			t.Fatalf("history record %d has seq %d", got, r.Seq)
+		}
+	}
+	if got != n {
+		t.Fatalf("history after the attack: %d of %d records", got, n)
+	}
+}
+
+// TestStalledStreamIsCutOff: with a stream budget of one page, a history
+// reader that stops reading holds that page only until the page timeout;
+// then it is cut off and a reader waiting for the budget gets everything.
+func TestStalledStreamIsCutOff(t *testing.T) {
+	const n, size = 24, 512 << 10 // 12 MB: more than socket buffers hold
+	e := start(t, authority.Options{Open: true,
+		Budget: authority.Budget{StreamPage: 1 << 20, StreamBytes: 1 << 20, StreamPageTimeout: time.Second}})
+	bigRoom(t, e.store, "big", n, size)
+	stalled, err := http.Get(e.link("big") + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Body.Close()
+	resp, err := http.Get(e.link("big") + "/history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	got := 0
+	for {
+		var r authority.HistoryRecord
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		got++
+	}
+	if got != n {
+		t.Fatalf("a reader behind a stalled one got %d of %d records", got, n)
+	}
+	// The stalled one was cut short: it cannot read the whole history.
+	dec = json.NewDecoder(stalled.Body)
+	cut := 0
+	for {
+		var r authority.HistoryRecord
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		cut++
+	}
+	if cut >= n {
+		t.Fatalf("the stalled reader still got all %d records", n)
+	}
+}

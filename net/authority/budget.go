@@ -32,6 +32,13 @@ type Budget struct {
 	// over it is refused to its sender (error rate_limited) and never
 	// queued for the recipient. Default 128 KiB/s.
 	SignalRecvBytes int
+	// StreamPage bounds the bytes of stored ops one catch-up or history
+	// stream holds at once (one record, if that alone is bigger); a page
+	// must be written within StreamPageTimeout, or the reader is cut off.
+	// StreamBytes bounds all of them together, server-wide; streams wait
+	// for their turn. Default 1 MiB, 30s and 32 MiB.
+	StreamPage, StreamBytes int
+	StreamPageTimeout       time.Duration
 }
 
 func (b Budget) withDefaults() Budget {
@@ -49,6 +56,16 @@ func (b Budget) withDefaults() Budget {
 	}
 	if b.SignalRecvBytes <= 0 {
 		b.SignalRecvBytes = 128 << 10
+	}
+	if b.StreamPage <= 0 {
+		b.StreamPage = 1 << 20
+	}
+	if b.StreamBytes <= 0 {
+		b.StreamBytes = 32 << 20
+	}
+	b.StreamBytes = max(b.StreamBytes, b.StreamPage)
+	if b.StreamPageTimeout <= 0 {
+		b.StreamPageTimeout = 30 * time.Second
 	}
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/tcanvas/tcanvas/net/authority/store"
@@ -42,6 +43,8 @@ type Server struct {
 	ips  map[string]*rate.Limiter
 
 	cl *cluster // nil for a single node (a store without leases)
+
+	streams *semaphore.Weighted // Budget.StreamBytes (stream.go)
 }
 
 // New returns a server. Call Shutdown to stop it.
@@ -65,6 +68,7 @@ func New(opts Options) (*Server, error) {
 		live:    map[string]*room{},
 		closing: map[string]chan struct{}{},
 		ips:     map[string]*rate.Limiter{},
+		streams: semaphore.NewWeighted(int64(opts.Budget.StreamBytes)),
 	}
 	if l, ok := opts.Store.(store.Leaser); ok {
 		cl, err := newCluster(s, l, opts.Cluster, opts.Registerer)
