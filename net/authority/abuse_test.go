@@ -306,7 +306,8 @@ func TestSignalFloodDropsSenderNotVictim(t *testing.T) {
 // commit of them is too_large), and the cache counts every byte it keeps.
 func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
 	const commits = 60
-	e := start(t, authority.Options{Open: true})
+	e := start(t, authority.Options{Open: true, // what is under test here is memory, not the store budget
+		Budget: authority.Budget{StoreBytes: 1 << 30, RoomStoreBytes: 1 << 30, AddrStoreBytes: 1 << 30}})
 	ctx := ctxT(t)
 	a := join(t, ctx, e.link("ops"), "a")
 	empty := make([]model.Op, 80000) // 1 MiB of {"op":"text"}
@@ -504,5 +505,113 @@ func TestStalledStreamIsCutOff(t *testing.T) {
 	}
 	if cut >= n {
 		t.Fatalf("the stalled reader still got all %d records", n)
+	}
+}
+
+// storedBytesOf sums what a room's records hold in the store.
+func storedBytesOf(t *testing.T, st store.Store, room string) (int, int) {
+	t.Helper()
+	ctx := ctxT(t)
+	recs, err := st.Records(ctx, room, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		full, err := st.Record(ctx, room, r.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(full.Ops) + len(full.Effect) + len(full.ID) + len(full.Client) + len(full.Name)
+	}
+	return n, len(recs)
+}
+
+// TestWriteAmplificationBoundedPerAddress is finding 4 of issue 15: an
+// anonymous client created its own rooms on a closed server and sent
+// overwriting rectangles: 151 KB in became 1.7 GB on disk (an undo effect
+// per cell). Now what commits add to the store is budgeted per connection,
+// room and address: one address flooding three rooms of its own stores at
+// most its address budget, every commit over it is refused with a clear
+// reason, and a client at another address keeps committing.
+func TestWriteAmplificationBoundedPerAddress(t *testing.T) {
+	const perSec, floods = 256 << 10, 120
+	e := start(t, authority.Options{CommitRate: 1000, CommitBurst: 1000, FrameRate: 1e6, FrameBurst: 1e6,
+		Budget: authority.Budget{StoreBytes: perSec, RoomStoreBytes: perSec, AddrStoreBytes: perSec}})
+	ctx := ctxT(t)
+	base := heapBytes()
+	start := time.Now()
+	var attackers []*rawclient.Client
+	for i := range 3 {
+		a := join(t, ctx, e.link(fmt.Sprintf("flood%d", i)), fmt.Sprintf("a%d", i))
+		if a.Welcome.Role != wire.RoleOwner {
+			t.Fatalf("creator of a new room on a closed server: role %s", a.Welcome.Role)
+		}
+		attackers = append(attackers, a)
+	}
+	// 128×128 rectangles alternating between two characters: each
+	// overwrites 16,384 cells, so each carries 16,384 cells of undo effect.
+	for k := range floods {
+		for i, a := range attackers {
+			op := model.Op{Kind: model.OpRect, W: 128, H: 128, Ch: rune('a' + k%2)}
+			if err := a.Send(ctx, wire.Commit{T: wire.TCommit, ID: fmt.Sprintf("a%d-%d", i, k), Ops: []model.Op{op}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bob, err := rawclient.DialWith(ctx, e.link("calm"), helloOf("bob"), wsFrom("127.0.0.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.WS.CloseNow()
+	if err := bob.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	accepted, limited := 0, 0
+	for _, a := range attackers {
+		// Rejects come at once, committed frames after their fsync: the
+		// answers are not in order.
+		for answered := 0; answered < floods; {
+			f, err := a.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch f.T {
+			case wire.TCommitted:
+				answered++
+				accepted++
+			case wire.TReject:
+				answered++
+				var m wire.Reject
+				f.Decode(&m)
+				if m.Code != wire.CodeRateLimited || !strings.Contains(m.Reason, "bytes per second") {
+					t.Fatalf("flood commit refused with %s", f.Raw)
+				}
+				limited++
+			}
+		}
+	}
+	committed(t)(bob.Commit(ctx, "bob-1", rawclient.Text(0, 0, "calm")))
+	elapsed := time.Since(start)
+	committed(t)(bob.Commit(ctx, "bob-2", rawclient.Text(0, 1, "still calm")))
+	total, one := 0, 0
+	for i := range 3 {
+		n, recs := storedBytesOf(t, e.store, fmt.Sprintf("flood%d", i))
+		total += n
+		if recs > 0 {
+			one = max(one, n/recs)
+		}
+	}
+	// Bound: the address's burst (8 s worth), its rate over the attack, and
+	// one commit of overshoot per room (admitted while the bucket was
+	// still positive). Before, all 360 commits were stored.
+	bound := 8*perSec + int(float64(perSec)*elapsed.Seconds()) + 3*one
+	t.Logf("3 rooms flooded from one address for %s: %d commits stored (%d bytes, %d each), %d refused; bound %d bytes",
+		elapsed.Round(time.Millisecond), accepted, total, one, limited, bound)
+	if total > bound || limited == 0 {
+		t.Fatalf("stored %d bytes from one address in %s; bound %d", total, elapsed, bound)
+	}
+	if grew := int64(heapBytes()) - int64(base); grew > 32<<20 {
+		t.Fatalf("heap grew by %d bytes; bound 32 MiB", grew)
 	}
 }

@@ -2,6 +2,7 @@ package authority
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -39,6 +40,16 @@ type Budget struct {
 	// for their turn. Default 1 MiB, 30s and 32 MiB.
 	StreamPage, StreamBytes int
 	StreamPageTimeout       time.Duration
+	// StoreBytes, RoomStoreBytes and AddrStoreBytes bound the bytes per
+	// second that commits, undos and redos add to the store (ops, undo
+	// effect and IDs: what a commit really costs on disk, which a small
+	// frame can multiply) for one connection, one room and one client
+	// address, each with a burst of eight seconds' worth. A commit is
+	// refused (reject rate_limited) while any of the three is spent; one
+	// that is admitted is charged in full, so a single big commit always
+	// goes through once the budget has recovered. Default 1 MiB/s,
+	// 2 MiB/s and 2 MiB/s.
+	StoreBytes, RoomStoreBytes, AddrStoreBytes int
 }
 
 func (b Budget) withDefaults() Budget {
@@ -64,6 +75,15 @@ func (b Budget) withDefaults() Budget {
 		b.StreamBytes = 32 << 20
 	}
 	b.StreamBytes = max(b.StreamBytes, b.StreamPage)
+	if b.StoreBytes <= 0 {
+		b.StoreBytes = 1 << 20
+	}
+	if b.RoomStoreBytes <= 0 {
+		b.RoomStoreBytes = 2 << 20
+	}
+	if b.AddrStoreBytes <= 0 {
+		b.AddrStoreBytes = 2 << 20
+	}
 	if b.StreamPageTimeout <= 0 {
 		b.StreamPageTimeout = 30 * time.Second
 	}
@@ -73,6 +93,7 @@ func (b Budget) withDefaults() Budget {
 // connBudget is a connection's byte budgets; owned by its room's goroutine.
 type connBudget struct {
 	sigOut, sigIn *rate.Limiter
+	store         *debtBucket
 }
 
 func (c *conn) budgets() *connBudget {
@@ -81,6 +102,7 @@ func (c *conn) budgets() *connBudget {
 		c.budget = &connBudget{
 			sigOut: rate.NewLimiter(rate.Limit(b.SignalBytes), 4*b.SignalBytes),
 			sigIn:  rate.NewLimiter(rate.Limit(b.SignalRecvBytes), 4*b.SignalRecvBytes),
+			store:  newDebtBucket(b.StoreBytes),
 		}
 	}
 	return c.budget
@@ -111,4 +133,103 @@ func (r *room) allowSignal(c, to *conn, n int) bool {
 func cachedBytes(rec *store.Record) int {
 	const overhead = 256
 	return overhead + len(rec.ID) + len(rec.Client) + len(rec.Name) + len(rec.Kind) + len(rec.Ops) + len(rec.Effect)
+}
+
+// debtBucket is a token bucket of bytes that may go into debt: a cost is
+// known only once it is paid (a commit's effect, after applying it), so
+// admission asks only that the bucket is not in debt, and the cost is
+// then charged in full. Over time it admits its rate plus its burst.
+type debtBucket struct {
+	mu          sync.Mutex // the per-address buckets are shared by rooms
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+// storeBurstSeconds is how many seconds' worth of stored bytes a full
+// bucket holds.
+const storeBurstSeconds = 8
+
+func newDebtBucket(perSec int) *debtBucket {
+	b := float64(perSec) * storeBurstSeconds
+	return &debtBucket{rate: float64(perSec), burst: b, tokens: b, last: time.Now()}
+}
+
+// wait is how long until the bucket is out of debt; 0 if it is now.
+func (b *debtBucket) wait(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens = min(b.burst, b.tokens+b.rate*now.Sub(b.last).Seconds())
+	b.last = now
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.rate * float64(time.Second))
+}
+
+func (b *debtBucket) charge(n int) {
+	b.mu.Lock()
+	b.tokens -= float64(n)
+	b.mu.Unlock()
+}
+
+// addrStore is the stored-bytes bucket of a client address.
+func (s *Server) addrStore(ip string) *debtBucket {
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.stores == nil {
+		s.stores = map[string]*debtBucket{}
+	}
+	b := s.stores[ip]
+	if b == nil {
+		if len(s.stores) > 10_000 {
+			clear(s.stores) // as for the connection rates: crude but bounded
+		}
+		b = newDebtBucket(s.opts.Budget.AddrStoreBytes)
+		s.stores[ip] = b
+	}
+	return b
+}
+
+// storeBuckets are the buckets a commit of c is charged to.
+func (r *room) storeBuckets(c *conn) [3]*debtBucket {
+	if r.store == nil {
+		r.store = newDebtBucket(r.srv.opts.Budget.RoomStoreBytes)
+	}
+	if c.addrStore == nil && c.ip != exemptAddr {
+		c.addrStore = r.srv.addrStore(c.ip)
+	}
+	return [3]*debtBucket{c.budgets().store, r.store, c.addrStore}
+}
+
+// allowStore tells whether c may add to the store now; if not, it says
+// why and for how long.
+func (r *room) allowStore(c *conn) (string, bool) {
+	now := time.Now()
+	names := [3]string{"your connection", "this room", "your address"}
+	rates := [3]int{r.srv.opts.Budget.StoreBytes, r.srv.opts.Budget.RoomStoreBytes, r.srv.opts.Budget.AddrStoreBytes}
+	for i, b := range r.storeBuckets(c) {
+		if b == nil {
+			continue
+		}
+		if w := b.wait(now); w > 0 {
+			return fmt.Sprintf("%s stored more than %d bytes per second; retry in %s", names[i], rates[i], w.Round(100*time.Millisecond)), false
+		}
+	}
+	return "", true
+}
+
+// chargeStore charges a recorded commit's stored bytes.
+func (r *room) chargeStore(c *conn, rec *store.Record) {
+	n := storedBytes(rec)
+	for _, b := range r.storeBuckets(c) {
+		if b != nil {
+			b.charge(n)
+		}
+	}
+}
+
+// storedBytes is what a record adds to the store.
+func storedBytes(rec *store.Record) int {
+	return len(rec.ID) + len(rec.Client) + len(rec.Name) + len(rec.Kind) + len(rec.Ops) + len(rec.Effect) + 64
 }

@@ -76,6 +76,10 @@ type conn struct {
 	pending  *pendingWelcome
 	early    []func() // frames that arrived before the welcome went out
 	budget   *connBudget
+	ip       string // the client address its per-address budgets use
+	// addrStore is the stored-bytes bucket of ip, shared with its other
+	// connections.
+	addrStore *debtBucket
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {
@@ -109,6 +113,7 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 		srv: s, ws: ws, room: rm, hello: hello, seen: seen,
 		kicked:  make(chan struct{}),
 		commits: rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
+		ip:      s.clientIP(r),
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	defer c.cancel()

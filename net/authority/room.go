@@ -76,6 +76,8 @@ type room struct {
 
 	lease      *roomLease  // nil on a single node; else held while the room runs
 	leaseTimer *time.Timer // fires when the lease must be checked or given up
+
+	store *debtBucket // stored bytes per second (budget.go)
 }
 
 type pendInfo struct {
@@ -627,6 +629,10 @@ func (r *room) admit(c *conn, id string) bool {
 		r.reject(c, id, wire.CodeRateLimited, fmt.Sprintf("more than %g commits per second; retry", float64(r.srv.opts.CommitRate)))
 		return false
 	}
+	if reason, ok := r.allowStore(c); !ok {
+		r.reject(c, id, wire.CodeRateLimited, reason)
+		return false
+	}
 	return true
 }
 
@@ -726,6 +732,7 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 		Seq: r.seq, ID: id, Client: c.hello.Client, Name: c.peer.Name, Kind: kind, Target: target,
 		Ops: opsJSON, Effect: model.AppendEffect(nil, effect), At: at.UnixMilli(),
 	}
+	r.chargeStore(c, &rec)
 	r.pend.Records = append(r.pend.Records, rec)
 	r.pendMeta = append(r.pendMeta, pendInfo{peer: c.peer.ID, at: at})
 	r.rememberID(id, r.seq)

@@ -39,8 +39,9 @@ type Server struct {
 	closing  map[string]chan struct{} // rooms still flushing on their way to hibernation
 	shutdown bool
 
-	ipMu sync.Mutex
-	ips  map[string]*rate.Limiter
+	ipMu   sync.Mutex
+	ips    map[string]*rate.Limiter
+	stores map[string]*debtBucket // stored bytes per address (budget.go)
 
 	cl *cluster // nil for a single node (a store without leases)
 
