@@ -33,6 +33,9 @@ type serveConfig struct {
 	meshMax  int
 	connRate float64
 	connMax  int
+	create   string
+	// createToken is the secret that creates rooms with --create owner-token.
+	createToken string
 	cluster  clusterConfig // with --store postgres://…
 	ssh      sshConfig     // --ssh: the SSH front door
 }
@@ -55,6 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
+	fs.StringVar(&cfg.create, "create", authority.CreateAnyone, "who may create a room by joining it: anyone (and owns it), open (nobody owns it; needs --open) or owner-token (only holders of $TCANVAS_CREATE_TOKEN, or of the token printed at start)")
 	fs.IntVar(&cfg.connMax, "conn-max", 256, "open TCP connections allowed from one IP address, idle ones included (-1: no cap)")
 	cfg.cluster.flags(fs)
 	cfg.ssh.flags(fs)
@@ -138,7 +142,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	if cluster.Advertise == "" {
 		cluster.Advertise = advertiseURL(ln.Addr())
 	}
-	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
+	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, Create: cfg.create, CreateToken: cfg.createToken, IdleTimeout: cfg.idle, Logger: logger,
 		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
 		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster,
 		Budget: authority.Budget{ConnsPerIP: cfg.connMax}})
@@ -176,12 +180,22 @@ func (e *embedded) stop() error {
 }
 
 func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	printToken := false
+	if cfg.create == authority.CreateOwnerToken {
+		if cfg.createToken = os.Getenv("TCANVAS_CREATE_TOKEN"); cfg.createToken == "" {
+			cfg.createToken, printToken = authority.NewCreateToken(), true
+		}
+	}
 	e, err := startServer(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", e.base)
-	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v)\n", e.base, cfg.storeName(), cfg.open)
+	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v, rooms created by: %s)\n", e.base, cfg.storeName(), cfg.open, cfg.create)
+	if printToken {
+		// On stdout, never in the log: it is a secret.
+		fmt.Fprintf(stdout, "create a room: tcanvas join '%s/r/ROOM?token=%s'   (set TCANVAS_CREATE_TOKEN to choose it)\n", e.base, cfg.createToken)
+	}
 	if n := e.node; n.NodeID != "" {
 		fmt.Fprintf(stdout, "cluster node %s, advertised as %s, lease TTL %s, %s to other nodes' rooms\n",
 			n.NodeID, n.Advertise, n.LeaseTTL, cfg.cluster.route)

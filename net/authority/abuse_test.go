@@ -615,3 +615,49 @@ func TestWriteAmplificationBoundedPerAddress(t *testing.T) {
 		t.Fatalf("heap grew by %d bytes; bound 32 MiB", grew)
 	}
 }
+
+// TestCreateModes: Options.Create restricts who may create rooms (issue
+// 15, finding 4: an anonymous client made itself the owner of rooms of
+// its own on a closed server).
+func TestCreateModes(t *testing.T) {
+	ctx := ctxT(t)
+	const secret = "create-secret-0123456789"
+	e := start(t, authority.Options{Create: authority.CreateOwnerToken, CreateToken: secret, IdleTimeout: 50 * time.Millisecond})
+	c, err := rawclient.Dial(ctx, e.link("mine"), helloOf("anon"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectClose(t, ctx, c, wire.CloseToken, wire.CodeToken)
+	c.WS.CloseNow()
+	waitHibernated(t, e)
+	if n, _ := e.store.Rooms(ctx); n != 0 {
+		t.Fatalf("a refused creation stored %d rooms", n)
+	}
+	op := join(t, ctx, e.link("mine")+"?token="+secret, "operator")
+	if op.Welcome.Role != wire.RoleOwner || op.Welcome.Token == "" || op.Welcome.Token == secret {
+		t.Fatalf("creator with the creation token: role %s, token %q", op.Welcome.Role, op.Welcome.Token)
+	}
+	if v := join(t, ctx, e.link("mine"), "anon2"); v.Welcome.Role != wire.RoleViewer {
+		t.Fatalf("tokenless joiner of an existing room: role %s", v.Welcome.Role)
+	}
+
+	o := start(t, authority.Options{Open: true, Create: authority.CreateOpen})
+	a := join(t, ctx, o.link("pub"), "a")
+	if a.Welcome.Role != wire.RoleEditor || a.Welcome.Token != "" {
+		t.Fatalf("creator of an ownerless room: role %s, token %q", a.Welcome.Role, a.Welcome.Token)
+	}
+	first := committed(t)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "a's")))
+	b := join(t, ctx, o.link("pub"), "b")
+	if b.Welcome.Role != wire.RoleEditor {
+		t.Fatalf("second joiner: role %s", b.Welcome.Role)
+	}
+	f, err := b.Request(ctx, "b-undo", wire.Undo{T: wire.TUndo, ID: "b-undo", Target: first.Seq})
+	mustReject(t, f, err, wire.CodeForbidden)
+
+	for _, bad := range []authority.Options{{Create: authority.CreateOpen}, {Create: authority.CreateOwnerToken}, {Create: "everyone"}} {
+		bad.Store = e.store
+		if _, err := authority.New(bad); err == nil {
+			t.Fatalf("New accepted Create %q (open %v, token %q)", bad.Create, bad.Open, bad.CreateToken)
+		}
+	}
+}

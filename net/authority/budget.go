@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"sync"
 	"time"
@@ -232,4 +233,58 @@ func (r *room) chargeStore(c *conn, rec *store.Record) {
 // storedBytes is what a record adds to the store.
 func storedBytes(rec *store.Record) int {
 	return len(rec.ID) + len(rec.Client) + len(rec.Name) + len(rec.Kind) + len(rec.Ops) + len(rec.Effect) + 64
+}
+
+// Who may create rooms (Options.Create).
+const (
+	// CreateAnyone: whoever joins a room that does not exist creates it
+	// and becomes its owner, with the owner token.
+	CreateAnyone = "anyone"
+	// CreateOpen: anyone creates rooms, nobody owns them. Only with
+	// Options.Open: the room is editable by everyone, and nobody can undo
+	// another's work or mint tokens.
+	CreateOpen = "open"
+	// CreateOwnerToken: only a hello carrying Options.CreateToken creates a
+	// room (its sender owns it); any other hello to a new room is refused
+	// 4005 and creates nothing.
+	CreateOwnerToken = "owner-token"
+)
+
+func checkCreate(o Options) error {
+	switch o.Create {
+	case CreateAnyone:
+	case CreateOpen:
+		if !o.Open {
+			return fmt.Errorf("authority: Create %q needs Open: ownerless closed rooms would be read-only to everyone", o.Create)
+		}
+	case CreateOwnerToken:
+		if len(o.CreateToken) < 16 {
+			return fmt.Errorf("authority: Create %q needs a CreateToken of at least 16 characters", o.Create)
+		}
+	default:
+		return fmt.Errorf("authority: Create %q: want %s, %s or %s", o.Create, CreateAnyone, CreateOpen, CreateOwnerToken)
+	}
+	return nil
+}
+
+// mayCreate tells whether h may create the room, and if so whether its
+// sender becomes the owner.
+func (r *room) mayCreate(h *wire.Hello) (owner bool, reason string) {
+	o := r.srv.opts
+	switch o.Create {
+	case CreateOpen:
+		if h.Token != "" {
+			return false, "unknown or revoked token"
+		}
+		return false, ""
+	case CreateOwnerToken:
+		if subtle.ConstantTimeCompare([]byte(h.Token), []byte(o.CreateToken)) != 1 {
+			return false, "no such room: this server creates rooms only for holders of its creation token"
+		}
+		return true, ""
+	}
+	if h.Token != "" {
+		return false, "unknown or revoked token"
+	}
+	return true, ""
 }

@@ -421,6 +421,22 @@ func (r *room) join(c *conn) {
 	role := r.defaultRole()
 	var minted string
 	switch {
+	case r.created && len(r.tokens) == 0 && r.pend.Meta == nil:
+		// This hello creates the room, if it may (Options.Create).
+		owner, reason := r.mayCreate(h)
+		if reason != "" {
+			c.kick(wire.CloseToken, wire.CodeToken, reason)
+			return
+		}
+		m := r.meta // a copy: the batch must not keep the room reachable
+		r.pend.Meta = &m
+		if owner {
+			// The first joiner of a new room owns it, and gets the token
+			// that proves it next time.
+			var t *store.Token
+			minted, t = r.newToken(wire.RoleOwner)
+			role, c.tokenID = wire.RoleOwner, t.ID
+		}
 	case h.Token != "":
 		t := r.tokens[string(hashToken(h.Token))]
 		if t == nil || t.Revoked {
@@ -428,14 +444,6 @@ func (r *room) join(c *conn) {
 			return
 		}
 		role, c.tokenID = wire.Role(t.Role), t.ID
-	case r.created && len(r.tokens) == 0:
-		// The first joiner of a new room owns it, and gets the token that
-		// proves it next time.
-		var t *store.Token
-		m := r.meta // a copy: the batch must not keep the room reachable
-		r.pend.Meta = &m
-		minted, t = r.newToken(wire.RoleOwner)
-		role, c.tokenID = wire.RoleOwner, t.ID
 	}
 	c.peer = wire.Peer{ID: r.allocPeer(), Author: wire.AuthorOf(h.Client), Name: h.Name, Color: h.Color, Role: role, Bot: h.Bot}
 	c.syncSeq = r.seq

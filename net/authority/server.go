@@ -54,6 +54,9 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("authority: Options.Store is required")
 	}
 	opts = opts.withDefaults()
+	if err := checkCreate(opts); err != nil {
+		return nil, err
+	}
 	var gatherer prometheus.Gatherer = opts.Gatherer
 	if opts.Registerer == nil {
 		reg := prometheus.NewRegistry()

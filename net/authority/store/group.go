@@ -9,6 +9,26 @@ import (
 // commit's wait never grows without bound under load.
 const MaxGroup = 256
 
+// MaxGroupBytes bounds the bytes one transaction takes from the queue
+// (its first batch always goes, whatever its size). Each room has at most
+// one batch queued, and the queue is first come, first served, so a room
+// with a small batch waits for at most one transaction of about this size
+// ahead of it, however much other rooms are writing: the fair share of
+// the group commit.
+const MaxGroupBytes = 4 << 20
+
+// batchBytes is roughly what a batch writes.
+func batchBytes(b Batch) int {
+	n := 0
+	for _, r := range b.Records {
+		n += len(r.Ops) + len(r.Effect) + len(r.ID) + len(r.Client) + len(r.Name) + 64
+	}
+	if b.Snapshot != nil {
+		n += len(b.Snapshot.Data)
+	}
+	return n
+}
+
 // GroupWriter is the group commit every backend shares: Write calls that
 // arrive while a transaction is in flight queue up, and the next free
 // writer goroutine takes all of them (up to MaxGroup) into one
@@ -89,11 +109,13 @@ func (g *GroupWriter) run() {
 		select {
 		case req := <-g.reqs:
 			group = append(group[:0], req)
+			size := batchBytes(req.b)
 		drain:
-			for len(group) < MaxGroup {
+			for len(group) < MaxGroup && size < MaxGroupBytes {
 				select {
 				case req := <-g.reqs:
 					group = append(group, req)
+					size += batchBytes(req.b)
 				default:
 					break drain
 				}
