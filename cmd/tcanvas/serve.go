@@ -36,8 +36,8 @@ type serveConfig struct {
 	create   string
 	// createToken is the secret that creates rooms with --create owner-token.
 	createToken string
-	cluster  clusterConfig // with --store postgres://…
-	ssh      sshConfig     // --ssh: the SSH front door
+	cluster     clusterConfig // with --store postgres://…
+	ssh         sshConfig     // --ssh: the SSH front door
 }
 
 // listFlag is a repeatable string flag.
