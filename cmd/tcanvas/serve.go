@@ -34,10 +34,11 @@ type serveConfig struct {
 	connRate float64
 	connMax  int
 	create   string
+	cluster  clusterConfig // with --store postgres://…
+	ssh      sshConfig     // --ssh: the SSH front door
+
 	// createToken is the secret that creates rooms with --create owner-token.
 	createToken string
-	cluster     clusterConfig // with --store postgres://…
-	ssh         sshConfig     // --ssh: the SSH front door
 }
 
 // listFlag is a repeatable string flag.
