@@ -661,3 +661,22 @@ func TestCreateModes(t *testing.T) {
 		}
 	}
 }
+
+// TestBlankLookingNameRefused: a hello whose name draws nothing (a Hangul
+// filler here) is refused like any malformed hello, and creates nothing
+// (issue 15, finding 9).
+func TestBlankLookingNameRefused(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	for _, name := range []string{"\u3164", "\uFFA0\uFFA0", "\u2800", "   "} {
+		c, err := rawclient.Dial(ctx, e.link("names"), wire.Hello{Client: "x", Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectClose(t, ctx, c, wire.CloseHello, wire.CodeHello)
+		c.WS.CloseNow()
+	}
+	if n, _ := e.store.Rooms(ctx); n != 0 {
+		t.Fatalf("refused hellos stored %d rooms", n)
+	}
+}
