@@ -15,9 +15,9 @@ import (
 // blankRunes are printable one-column runes that draw nothing.
 var blankRunes = map[rune]bool{
 	0x115F: true, 0x1160: true, // Hangul choseong and jungseong fillers
-	0x2800: true, // braille pattern blank
-	0x3164: true, // Hangul filler
-	0xFFA0: true, // halfwidth Hangul filler
+	0x2800: true,               // braille pattern blank
+	0x3164: true,               // Hangul filler
+	0xFFA0: true,               // halfwidth Hangul filler
 	0x17B4: true, 0x17B5: true, // Khmer inherent vowels
 	0x180E: true,                             // Mongolian vowel separator
 	0x2060: true, 0x2061: true, 0x2062: true, // word joiner, invisible operators
