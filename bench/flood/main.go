@@ -1,8 +1,9 @@
 // Command flood measures what the stored-bytes budgets (issue 15) buy a
 // quiet room: the latency of a 1-cell commit there, alone, and while
-// three other rooms are flooded from three other addresses with 256×256
-// overwriting rectangles, each attacker held to the per-address budget by
-// the server (every commit over it is refused). It prints a markdown
+// three other rooms are flooded from three other addresses (two
+// connections each) with 256×256 overwriting rectangles, each address held
+// to its stored-bytes budget by the server (every commit over it is
+// refused). It prints a markdown
 // table with the ratio of the two.
 //
 //	go run ./bench/flood             # about 25 s
@@ -156,10 +157,13 @@ func phase(ctx context.Context, cfg config, dir string, flood bool) (result, err
 	var wg sync.WaitGroup
 	var refused atomic.Int64
 	warm := 2 * time.Second
-	errc := make(chan error, cfg.floods)
+	errc := make(chan error, 2*cfg.floods)
 	if flood {
-		for i := range cfg.floods {
-			a, err := rawclient.DialWith(fctx, link(fmt.Sprintf("flood%d", i)), wire.Hello{Client: fmt.Sprintf("f%d", i), Name: "flood"}, from(fmt.Sprintf("127.0.0.%d", 2+i)))
+		// Two connections per flooded room and address: one connection's
+		// budget is half its address's, and the flood is at the address's.
+		for n := range 2 * cfg.floods {
+			i, id := n/2, fmt.Sprintf("f%d", n)
+			a, err := rawclient.DialWith(fctx, link(fmt.Sprintf("flood%d", i)), wire.Hello{Client: id, Name: "flood"}, from(fmt.Sprintf("127.0.0.%d", 2+i)))
 			if err != nil {
 				return result{}, err
 			}
@@ -186,7 +190,7 @@ func phase(ctx context.Context, cfg config, dir string, flood bool) (result, err
 				defer tick.Stop()
 				for k := 0; ; k++ {
 					op := model.Op{Kind: model.OpRect, W: cfg.side, H: cfg.side, Ch: rune('a' + k%2)}
-					if err := a.Send(fctx, wire.Commit{T: wire.TCommit, ID: fmt.Sprintf("f%d-%d", i, k), Ops: []model.Op{op}}); err != nil {
+					if err := a.Send(fctx, wire.Commit{T: wire.TCommit, ID: fmt.Sprintf("%s-%d", id, k), Ops: []model.Op{op}}); err != nil {
 						if fctx.Err() == nil {
 							errc <- err
 						}
