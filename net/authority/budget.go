@@ -48,8 +48,8 @@ type Budget struct {
 	// address, each with a burst of eight seconds' worth. A commit is
 	// refused (reject rate_limited) while any of the three is spent; one
 	// that is admitted is charged in full, so a single big commit always
-	// goes through once the budget has recovered. Default 1 MiB/s,
-	// 2 MiB/s and 2 MiB/s.
+	// goes through once the budget has recovered. Default 512 KiB/s,
+	// 1 MiB/s and 1 MiB/s: a 65,536-cell fill stores about 0.5–1.7 MB.
 	StoreBytes, RoomStoreBytes, AddrStoreBytes int
 }
 
@@ -77,13 +77,13 @@ func (b Budget) withDefaults() Budget {
 	}
 	b.StreamBytes = max(b.StreamBytes, b.StreamPage)
 	if b.StoreBytes <= 0 {
-		b.StoreBytes = 1 << 20
+		b.StoreBytes = 512 << 10
 	}
 	if b.RoomStoreBytes <= 0 {
-		b.RoomStoreBytes = 2 << 20
+		b.RoomStoreBytes = 1 << 20
 	}
 	if b.AddrStoreBytes <= 0 {
-		b.AddrStoreBytes = 2 << 20
+		b.AddrStoreBytes = 1 << 20
 	}
 	if b.StreamPageTimeout <= 0 {
 		b.StreamPageTimeout = 30 * time.Second
