@@ -305,10 +305,12 @@ func TestSignalFloodDropsSenderNotVictim(t *testing.T) {
 // in memory after the room went idle. Now empty ops count as cells (so a
 // commit of them is too_large), and the cache counts every byte it keeps.
 func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
-	const commits = 60
+	const commits = 30
 	e := start(t, authority.Options{Open: true, // what is under test here is memory, not the store budget
 		Budget: authority.Budget{StoreBytes: 1 << 30, RoomStoreBytes: 1 << 30, AddrStoreBytes: 1 << 30}})
-	ctx := ctxT(t)
+	// Heavy under -race on a shared machine: more time than ctxT gives.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
 	a := join(t, ctx, e.link("ops"), "a")
 	empty := make([]model.Op, 80000) // 1 MiB of {"op":"text"}
 	for i := range empty {
@@ -332,13 +334,14 @@ func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
 		}
 	}
 	a.Close()
-	// The room is idle (not yet hibernated). Bound: the undo cache's 8 MiB
-	// plus 8 MiB for the canvas, IDs and buffers; before, the ops of every
-	// cached commit (≈32 MB here) stayed.
+	// The room is idle (not yet hibernated). Bound: 8 MiB, the undo
+	// cache's bound (which these empty effects do not approach) for the
+	// IDs and buffers; before, the ops of every cached commit (≈16 MB
+	// here) stayed.
 	grew := int64(heapBytes()) - int64(base)
 	t.Logf("heap grew by %d bytes after %d commits of 540 KB of ops", grew, commits)
-	if grew > 16<<20 {
-		t.Fatalf("heap grew by %d bytes after %d commits of 540 KB of ops; bound 16 MiB", grew, commits)
+	if grew > 8<<20 {
+		t.Fatalf("heap grew by %d bytes after %d commits of 540 KB of ops; bound 8 MiB", grew, commits)
 	}
 	recs, err := e.store.Records(ctx, "ops", 0, -1)
 	if err != nil || len(recs) != commits+1 {
