@@ -307,6 +307,9 @@ func TestSignalFloodDropsSenderNotVictim(t *testing.T) {
 func TestEmptyOpsAndCachedBytesBounded(t *testing.T) {
 	const commits = 30
 	e := start(t, authority.Options{Open: true, // what is under test here is memory, not the store budget
+		// nor liveness: under -race a 540 KB commit can keep the client
+		// from answering a ping in time.
+		PingIdle: time.Minute, PingTimeout: time.Minute, WriteTimeout: time.Minute,
 		Budget: authority.Budget{StoreBytes: 1 << 30, RoomStoreBytes: 1 << 30, AddrStoreBytes: 1 << 30}})
 	// Heavy under -race on a shared machine: more time than ctxT gives.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -392,7 +395,9 @@ func bigRoom(t *testing.T, st store.Store, room string, n, size int) store.Meta 
 func TestSlowCatchupAndHistoryReadersBounded(t *testing.T) {
 	const n, size = 100, 512 << 10 // 50 MB of history
 	e := start(t, authority.Options{Open: true, FrameRate: 1e6, FrameBurst: 1e6,
-		Budget: authority.Budget{StreamPage: 1 << 20, StreamBytes: 8 << 20, StreamPageTimeout: 2 * time.Second}})
+		// The page timeout is TestStalledStreamIsCutOff's subject; here it
+		// must not cut off the honest reader on a slow (-race) machine.
+		Budget: authority.Budget{StreamPage: 1 << 20, StreamBytes: 8 << 20, StreamPageTimeout: time.Minute}})
 	ctx := ctxT(t)
 	meta := bigRoom(t, e.store, "big", n, size)
 	bystander := join(t, ctx, e.link("calm"), "b")
