@@ -454,20 +454,26 @@ func TestSlowCatchupAndHistoryReadersBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if got := countHistory(t, resp); got != n {
+		t.Fatalf("history after the attack: %d of %d records", got, n)
+	}
+}
+
+// countHistory reads a history stream to its end (or until it is cut
+// off) and counts its records, which must come in seq order from 1.
+func countHistory(t *testing.T, resp *http.Response) int {
+	t.Helper()
 	dec := json.NewDecoder(resp.Body)
 	got := 0
 	for {
 		var r authority.HistoryRecord
 		if err := dec.Decode(&r); err != nil {
-			break
+			return got
 		}
 		got++
 		if r.Seq != uint64(got) {
 			t.Fatalf("history record %d has seq %d", got, r.Seq)
 		}
-	}
-	if got != n {
-		t.Fatalf("history after the attack: %d of %d records", got, n)
 	}
 }
 
@@ -489,29 +495,11 @@ func TestStalledStreamIsCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	dec := json.NewDecoder(resp.Body)
-	got := 0
-	for {
-		var r authority.HistoryRecord
-		if err := dec.Decode(&r); err != nil {
-			break
-		}
-		got++
-	}
-	if got != n {
+	if got := countHistory(t, resp); got != n {
 		t.Fatalf("a reader behind a stalled one got %d of %d records", got, n)
 	}
 	// The stalled one was cut short: it cannot read the whole history.
-	dec = json.NewDecoder(stalled.Body)
-	cut := 0
-	for {
-		var r authority.HistoryRecord
-		if err := dec.Decode(&r); err != nil {
-			break
-		}
-		cut++
-	}
-	if cut >= n {
+	if cut := countHistory(t, stalled); cut >= n {
 		t.Fatalf("the stalled reader still got all %d records", n)
 	}
 }

@@ -54,40 +54,30 @@ type Budget struct {
 }
 
 func (b Budget) withDefaults() Budget {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
 	if b.ConnsPerIP == 0 {
-		b.ConnsPerIP = 256
+		b.ConnsPerIP = 256 // negative: no cap
 	}
-	if b.HTTPIdle <= 0 {
-		b.HTTPIdle = 60 * time.Second
-	}
-	if b.HTTPHeader <= 0 {
-		b.HTTPHeader = 10 * time.Second
-	}
-	if b.SignalBytes <= 0 {
-		b.SignalBytes = 64 << 10
-	}
-	if b.SignalRecvBytes <= 0 {
-		b.SignalRecvBytes = 128 << 10
-	}
-	if b.StreamPage <= 0 {
-		b.StreamPage = 1 << 20
-	}
-	if b.StreamBytes <= 0 {
-		b.StreamBytes = 32 << 20
-	}
+	defDur(&b.HTTPIdle, 60*time.Second)
+	defDur(&b.HTTPHeader, 10*time.Second)
+	def(&b.SignalBytes, 64<<10)
+	def(&b.SignalRecvBytes, 128<<10)
+	def(&b.StreamPage, 1<<20)
+	def(&b.StreamBytes, 32<<20)
 	b.StreamBytes = max(b.StreamBytes, b.StreamPage)
-	if b.StoreBytes <= 0 {
-		b.StoreBytes = 512 << 10
-	}
-	if b.RoomStoreBytes <= 0 {
-		b.RoomStoreBytes = 1 << 20
-	}
-	if b.AddrStoreBytes <= 0 {
-		b.AddrStoreBytes = 1 << 20
-	}
-	if b.StreamPageTimeout <= 0 {
-		b.StreamPageTimeout = 30 * time.Second
-	}
+	defDur(&b.StreamPageTimeout, 30*time.Second)
+	def(&b.StoreBytes, 512<<10)
+	def(&b.RoomStoreBytes, 1<<20)
+	def(&b.AddrStoreBytes, 1<<20)
 	return b
 }
 
@@ -130,11 +120,8 @@ func (r *room) allowSignal(c, to *conn, n int) bool {
 }
 
 // cachedBytes is what a record kept in a room's undo cache costs: its
-// variable-length fields plus the record, map entry and queue slot.
-func cachedBytes(rec *store.Record) int {
-	const overhead = 256
-	return overhead + len(rec.ID) + len(rec.Client) + len(rec.Name) + len(rec.Kind) + len(rec.Ops) + len(rec.Effect)
-}
+// bytes plus the record, map entry and queue slot.
+func cachedBytes(rec *store.Record) int { return recordOverhead + storedBytes(rec) }
 
 // debtBucket is a token bucket of bytes that may go into debt: a cost is
 // known only once it is paid (a commit's effect, after applying it), so
