@@ -676,3 +676,40 @@ func TestBlankLookingNameRefused(t *testing.T) {
 		t.Fatalf("refused hellos stored %d rooms", n)
 	}
 }
+
+// TestInProcessClientAttributesAddresses: the trusted path for the SSH
+// door. Its users all come from one process, but InProcessClient(ip)
+// attributes each one's requests to its own address for the per-address
+// limits, or exempts them (ip ""), and never passes through the TCP
+// listener's per-address cap.
+func TestInProcessClientAttributesAddresses(t *testing.T) {
+	e := startServed(t, authority.Options{Open: true, ConnRate: 1, ConnBurst: 2})
+	ctx := ctxT(t)
+	link := "http://tcanvas.invalid/r/door" // the host is not dialled
+	dialAs := func(ip, name string) (*rawclient.Client, error) {
+		c, err := rawclient.DialWith(ctx, link, helloOf(name), &websocket.DialOptions{HTTPClient: e.srv.InProcessClient(ip)})
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { c.WS.CloseNow() })
+		return c, c.Sync(ctx)
+	}
+	for i := range 2 {
+		if _, err := dialAs("203.0.113.7", fmt.Sprintf("u%d", i)); err != nil {
+			t.Fatalf("join %d as 203.0.113.7: %v", i, err)
+		}
+	}
+	if _, err := dialAs("203.0.113.7", "u2"); err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("third join in a burst of 2 from one attributed address: %v; want 429", err)
+	}
+	c, err := dialAs("203.0.113.8", "v")
+	if err != nil {
+		t.Fatalf("another attributed address: %v", err)
+	}
+	committed(t)(c.Commit(ctx, "v-1", rawclient.Text(0, 0, "door")))
+	for i := range 5 {
+		if _, err := dialAs("", fmt.Sprintf("x%d", i)); err != nil {
+			t.Fatalf("exempt join %d: %v", i, err)
+		}
+	}
+}

@@ -136,3 +136,99 @@ func hostOf(a net.Addr) string {
 	}
 	return h
 }
+
+// InProcessClient returns an HTTP client that reaches s without the
+// network, for a trusted caller in the same process that connects on
+// behalf of its own users (the SSH door: session.Options.HTTPClient).
+// Every request it makes is attributed to ip for the per-address limits
+// (connection rate, stored bytes per second), or exempt from them when ip
+// is "". Per-connection limits apply as to anyone. The URL's host is
+// ignored; its path names the room as usual.
+func (s *Server) InProcessClient(ip string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DisableKeepAlives: true, // WebSockets hijack their connection anyway
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return s.pipes.dial(ctx, s, ip)
+		},
+	}}
+}
+
+// pipeListener serves s to InProcessClient over in-memory connections.
+type pipeListener struct {
+	once   sync.Once
+	conns  chan net.Conn
+	closed chan struct{}
+	close  sync.Once
+}
+
+// pipeConn is the server end of an in-process connection, with the
+// address its requests are attributed to.
+type pipeConn struct {
+	net.Conn
+	ip string
+}
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "in-process" }
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.close.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+// dial starts the in-process HTTP server on first use (owned by s: it
+// ends at Shutdown) and hands it one end of a pipe.
+func (l *pipeListener) dial(ctx context.Context, s *Server, ip string) (net.Conn, error) {
+	// Under the lock Shutdown takes, so the server is never started after
+	// Shutdown began waiting for it.
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return nil, ErrShuttingDown
+	}
+	l.once.Do(func() {
+		hs := &http.Server{Handler: s, ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if pc, ok := c.(*pipeConn); ok && pc.ip != "" {
+				return WithClientIP(ctx, pc.ip)
+			}
+			return WithoutAddressLimits(ctx)
+		}}
+		s.ConfigureHTTP(hs)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			go func() {
+				<-s.ctx.Done()
+				l.Close()
+			}()
+			hs.Serve(l)
+		}()
+	})
+	s.mu.Unlock()
+	client, server := net.Pipe()
+	select {
+	case l.conns <- &pipeConn{Conn: server, ip: ip}:
+		return client, nil
+	case <-l.closed:
+		client.Close()
+		server.Close()
+		return nil, ErrShuttingDown
+	case <-ctx.Done():
+		client.Close()
+		server.Close()
+		return nil, ctx.Err()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,6 +47,7 @@ type Server struct {
 	cl *cluster // nil for a single node (a store without leases)
 
 	streams *semaphore.Weighted // Budget.StreamBytes (stream.go)
+	pipes   *pipeListener       // InProcessClient's connections (limits.go)
 }
 
 // New returns a server. Call Shutdown to stop it.
@@ -73,6 +75,7 @@ func New(opts Options) (*Server, error) {
 		closing: map[string]chan struct{}{},
 		ips:     map[string]*rate.Limiter{},
 		streams: semaphore.NewWeighted(int64(opts.Budget.StreamBytes)),
+		pipes:   &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})},
 	}
 	if l, ok := opts.Store.(store.Leaser); ok {
 		cl, err := newCluster(s, l, opts.Cluster, opts.Registerer)
