@@ -590,13 +590,17 @@ func TestWriteAmplificationBoundedPerAddress(t *testing.T) {
 	committed(t)(bob.Commit(ctx, "bob-1", rawclient.Text(0, 0, "calm")))
 	elapsed := time.Since(start)
 	committed(t)(bob.Commit(ctx, "bob-2", rawclient.Text(0, 1, "still calm")))
-	total, one := 0, 0
+	total, one, kept := 0, 0, 0
 	for i := range 3 {
 		n, recs := storedBytesOf(t, e.store, fmt.Sprintf("flood%d", i))
 		total += n
+		kept += recs
 		if recs > 0 {
 			one = max(one, n/recs)
 		}
+	}
+	if kept != accepted {
+		t.Fatalf("%d flood commits acknowledged, %d stored", accepted, kept)
 	}
 	// Bound: the address's burst (8 s worth), its rate over the attack, and
 	// one commit of overshoot per room (admitted while the bucket was
