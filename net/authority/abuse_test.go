@@ -150,14 +150,7 @@ func TestIdleHTTPConnectionsCannotExhaustServer(t *testing.T) {
 		t.Fatalf("healthz from another address during the attack: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	bob, err := rawclient.DialWith(ctx, e.link("calm"), helloOf("bob"), wsFrom("127.0.0.2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bob.WS.CloseNow()
-	if err := bob.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bob := joinFrom(t, ctx, e.link("calm"), "bob", "127.0.0.2")
 	committed(t)(bob.Commit(ctx, "bob-1", rawclient.Text(0, 0, "fine")))
 	// Idle keep-alives go after HTTPIdle.
 	for _, p := range conns {
@@ -182,6 +175,20 @@ func TestIdleHTTPConnectionsCannotExhaustServer(t *testing.T) {
 	if !got429 {
 		t.Fatal("20 plain requests at a rate of 1/s, burst 5: none refused")
 	}
+}
+
+// joinFrom joins as name from the loopback address src.
+func joinFrom(t *testing.T, ctx context.Context, link, name, src string) *rawclient.Client {
+	t.Helper()
+	c, err := rawclient.DialWith(ctx, link, helloOf(name), wsFrom(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.WS.CloseNow() })
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func helloOf(name string) wire.Hello { return wire.Hello{Client: name, Name: name} }
@@ -555,14 +562,7 @@ func TestWriteAmplificationBoundedPerAddress(t *testing.T) {
 			}
 		}
 	}
-	bob, err := rawclient.DialWith(ctx, e.link("calm"), helloOf("bob"), wsFrom("127.0.0.2"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bob.WS.CloseNow()
-	if err := bob.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bob := joinFrom(t, ctx, e.link("calm"), "bob", "127.0.0.2")
 	accepted, limited := 0, 0
 	for _, a := range attackers {
 		// Rejects come at once, committed frames after their fsync: the
