@@ -18,11 +18,14 @@ type Limits struct {
 	// MaxCells bounds the cells touched by one commit: set cells plus rect
 	// areas plus text runes (newlines excluded).
 	MaxCells int
+	// MaxOps bounds the ops of one commit. Every op also counts as at
+	// least one touched cell, so empty ops are not free either.
+	MaxOps int
 }
 
 // DefaultLimits are the limits the authority applies unless a room says
 // otherwise.
-var DefaultLimits = Limits{MaxCoord: MaxCoord, MaxCells: 65536}
+var DefaultLimits = Limits{MaxCoord: MaxCoord, MaxCells: 65536, MaxOps: 16384}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxCoord <= 0 {
@@ -30,6 +33,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxCells <= 0 {
 		l.MaxCells = DefaultLimits.MaxCells
+	}
+	if l.MaxOps <= 0 {
+		l.MaxOps = DefaultLimits.MaxOps
 	}
 	return l
 }
@@ -46,6 +52,9 @@ func (l Limits) withDefaults() Limits {
 func ValidateOps(ops []Op, lim Limits) error {
 	lim = lim.withDefaults()
 	v := validator{lim: lim, maxc: int64(lim.MaxCoord)}
+	if len(ops) > lim.MaxOps {
+		return fmt.Errorf("%w: commit has %d ops, more than %d", ErrTooLarge, len(ops), lim.MaxOps)
+	}
 	for i := range ops {
 		if err := v.op(&ops[i]); err != nil {
 			return fmt.Errorf("op %d: %w", i, err)
@@ -82,15 +91,24 @@ func (v *validator) op(o *Op) error {
 	if err := unusedFields(o); err != nil {
 		return err
 	}
+	before := v.cells
+	var err error
 	switch o.Kind {
 	case OpSet:
-		return v.set(o)
+		err = v.set(o)
 	case OpRect:
-		return v.rect(o)
+		err = v.rect(o)
 	case OpText:
-		return v.text(o)
+		err = v.text(o)
+	default:
+		return fmt.Errorf("%w: unknown kind %q", ErrBadOp, o.Kind)
 	}
-	return fmt.Errorf("%w: unknown kind %q", ErrBadOp, o.Kind)
+	if err == nil && v.cells == before {
+		// An op that touches nothing still costs one cell: it is decoded,
+		// stored and sent to everyone all the same.
+		err = v.add(1)
+	}
+	return err
 }
 
 // unusedFields refuses fields the kind ignores, so that a sender's mistake

@@ -106,3 +106,33 @@ func TestValidateOpsLimitsEdges(t *testing.T) {
 		t.Errorf("rect of exactly 65536 cells: %v", err)
 	}
 }
+
+// TestEmptyOpsAreNotFree is finding 3 of issue 15: a commit of 1 MiB of
+// {"op":"text"} with no cells used to pass as touching nothing. Each op
+// now costs at least one cell, and a commit holds at most MaxOps ops.
+func TestEmptyOpsAreNotFree(t *testing.T) {
+	empty := func(n int) []Op {
+		ops := make([]Op, n)
+		for i := range ops {
+			ops[i] = Op{Kind: OpText}
+		}
+		return ops
+	}
+	if err := ValidateOps(empty(100), Limits{}); err != nil {
+		t.Fatalf("100 empty ops: %v", err)
+	}
+	if err := ValidateOps(empty(DefaultLimits.MaxOps+1), Limits{}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d empty ops: %v; want ErrTooLarge", DefaultLimits.MaxOps+1, err)
+	}
+	if err := ValidateOps(empty(11), Limits{MaxCells: 10}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("11 empty ops with 10 cells allowed: %v; want ErrTooLarge", err)
+	}
+	// A 10-cell op plus an empty one is 11 cells.
+	ops := append([]Op{{Kind: OpRect, W: 10, H: 1, Ch: 'x'}}, empty(1)...)
+	if err := ValidateOps(ops, Limits{MaxCells: 10}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("10 cells and an empty op with 10 allowed: %v", err)
+	}
+	if err := ValidateOps(ops[:1], Limits{MaxCells: 10}); err != nil {
+		t.Fatalf("10 cells with 10 allowed: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -105,7 +106,11 @@ func dial(t testing.TB, ctx context.Context, link, name string, col model.Color)
 // sessionOptions: presence goes through the relay, so the peer list's
 // route column does not depend on how fast WebRTC connects.
 func sessionOptions(name string, col model.Color) session.Options {
-	return session.Options{Name: name, Color: col, ClientID: "c-" + name, NoMesh: true,
+	id := "c-" + name
+	if wire.CheckID("client", id) != nil {
+		id = fmt.Sprintf("c-%x", name) // client IDs are printable ASCII
+	}
+	return session.Options{Name: name, Color: col, ClientID: id, NoMesh: true,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 }
 

@@ -37,7 +37,7 @@ func (m *Model) drawPeerList() {
 		case p.RTT > 0:
 			rtt = "<1ms"
 		}
-		rows = append(rows, row{id: id, col: m.peerColor(id), cells: []string{p.Name, string(p.Role), bot, p.Route, rtt, m.peerFlags(id)}})
+		rows = append(rows, row{id: id, col: m.peerColor(id), cells: []string{m.peerLabel(id), string(p.Role), bot, p.Route, rtt, m.peerFlags(id)}})
 	}
 	widths := make([]int, 6)
 	for _, r := range rows {

@@ -106,10 +106,28 @@ func (m *Model) alignTo(v model.Rect) {
 }
 
 func (m *Model) peerName(id uint16) string {
-	if p, ok := m.roster[id]; ok {
-		return p.Name
+	if _, ok := m.roster[id]; ok {
+		return m.peerLabel(id)
 	}
 	return fmt.Sprintf("peer %d", id)
+}
+
+// peerLabel is how a peer is named on screen: its name, and when another
+// participant's name looks the same (wire.NameSkeleton: homoglyphs, case,
+// blanks), its peer ID too. The authority assigns peer IDs and no two
+// participants share one, so "bob#3" and "bоb#7" cannot pass for each
+// other, whatever names they chose.
+func (m *Model) peerLabel(id uint16) string {
+	p := m.roster[id]
+	sk := wire.NameSkeleton(p.Name)
+	alike := sk == wire.NameSkeleton(m.me.Name) || sk == wire.NameSkeleton(m.me.Name+" (you)")
+	for oid, o := range m.roster {
+		alike = alike || oid != id && wire.NameSkeleton(o.Name) == sk
+	}
+	if alike {
+		return fmt.Sprintf("%s#%d", p.Name, id)
+	}
+	return p.Name
 }
 
 // live returns the presence of a peer we should draw, and how long ago we

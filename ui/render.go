@@ -311,7 +311,7 @@ func (m *Model) drawPeers(vp model.Rect) {
 		if faded {
 			tag = model.Cell{FG: col, Attr: model.Faint}
 		}
-		name := m.roster[id].Name
+		name := m.peerLabel(id)
 		if m.roster[id].Bot {
 			name += " (bot)"
 		}

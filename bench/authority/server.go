@@ -47,6 +47,8 @@ func benchOptions(cfg config) authority.Options {
 		FrameRate: benchRate, FrameBurst: benchBurst,
 		ConnRate: benchRate, ConnBurst: benchBurst,
 		SendQueue: cfg.sendQueue,
+		// One process drives every room from one address.
+		Budget: authority.Budget{StoreBytes: 1 << 30, RoomStoreBytes: 1 << 30, AddrStoreBytes: 1 << 30},
 	}
 }
 

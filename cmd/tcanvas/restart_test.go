@@ -28,7 +28,7 @@ func TestFiveHundredSessionsReconnectAfterRestart(t *testing.T) {
 	data := t.TempDir()
 	// Many sessions from one address: raise the per-IP connection rate, as
 	// an operator behind a NAT or a load balancer would.
-	srv := startServerProc(t, data, "--open", "--conn-rate", "1000")
+	srv := startServerProc(t, data, "--open", "--conn-rate", "1000", "--conn-max", "1000")
 	addr := strings.TrimPrefix(srv.base, "http://")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -84,7 +84,7 @@ func TestFiveHundredSessionsReconnectAfterRestart(t *testing.T) {
 	srv.cmd.Process.Signal(syscall.SIGTERM) // graceful: clients are told "going away"
 	srv.cmd.Wait()
 	restarted := time.Now()
-	srv = startServerProc(t, data, "--open", "--conn-rate", "1000", "--addr", addr)
+	srv = startServerProc(t, data, "--open", "--conn-rate", "1000", "--conn-max", "1000", "--addr", addr)
 	up := time.Since(restarted)
 
 	for {

@@ -32,9 +32,14 @@ type serveConfig struct {
 	ice      []string
 	meshMax  int
 	connRate float64
+	connMax  int
+	create   string
 	cluster  clusterConfig // with --store postgres://…
 	ssh      sshConfig     // --ssh: the SSH front door
 	ln       net.Listener  // already listening (the local mode); else addr is listened on
+
+	// createToken is the secret that creates rooms with --create owner-token.
+	createToken string
 }
 
 // listFlag is a repeatable string flag.
@@ -55,6 +60,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
+	fs.StringVar(&cfg.create, "create", authority.CreateAnyone, "who may create a room by joining it: anyone (and owns it), open (nobody owns it; needs --open) or owner-token (only holders of $TCANVAS_CREATE_TOKEN, or of the token printed at start)")
+	fs.IntVar(&cfg.connMax, "conn-max", 256, "open TCP connections allowed from one IP address, idle ones included (-1: no cap)")
 	cfg.cluster.flags(fs)
 	cfg.ssh.flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -155,9 +162,10 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	if cluster.Advertise == "" {
 		cluster.Advertise = advertiseURL(ln.Addr())
 	}
-	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, IdleTimeout: cfg.idle, Logger: logger,
+	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, Create: cfg.create, CreateToken: cfg.createToken, IdleTimeout: cfg.idle, Logger: logger,
 		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
-		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster})
+		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster,
+		Budget: authority.Budget{ConnsPerIP: cfg.connMax}})
 	if err != nil {
 		ln.Close()
 		st.Close()
@@ -165,9 +173,11 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 	}
 	e := &embedded{
 		base: "http://" + ln.Addr().String(), srv: srv, st: st, node: cluster, log: logger, errc: make(chan error, 1),
-		hs: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second},
+		hs: &http.Server{Handler: srv},
 	}
-	go func() { e.errc <- e.hs.Serve(ln) }()
+	srv.ConfigureHTTP(e.hs)
+	capped := srv.Listener(ln)
+	go func() { e.errc <- e.hs.Serve(capped) }()
 	return e, nil
 }
 
@@ -190,13 +200,23 @@ func (e *embedded) stop() error {
 }
 
 func runServer(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) error {
+	printToken := false
+	if cfg.create == authority.CreateOwnerToken {
+		if cfg.createToken = os.Getenv("TCANVAS_CREATE_TOKEN"); cfg.createToken == "" {
+			cfg.createToken, printToken = authority.NewCreateToken(), true
+		}
+	}
 	e, err := startServer(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "tcanvas authority listening on %s\n", e.base)
-	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v)\n", e.base, cfg.storeName(), cfg.open)
+	fmt.Fprintf(stdout, "join a room: tcanvas join %s/r/ROOM   (store: %s, open rooms: %v, rooms created by: %s)\n", e.base, cfg.storeName(), cfg.open, cfg.create)
 	fmt.Fprintf(stdout, "or in a browser:    %s/r/ROOM\n", e.base)
+	if printToken {
+		// On stdout, never in the log: it is a secret.
+		fmt.Fprintf(stdout, "create a room: tcanvas join '%s/r/ROOM?token=%s'   (set TCANVAS_CREATE_TOKEN to choose it)\n", e.base, cfg.createToken)
+	}
 	if n := e.node; n.NodeID != "" {
 		fmt.Fprintf(stdout, "cluster node %s, advertised as %s, lease TTL %s, %s to other nodes' rooms\n",
 			n.NodeID, n.Advertise, n.LeaseTTL, cfg.cluster.route)

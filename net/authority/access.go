@@ -28,3 +28,9 @@ func randomID(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// NewCreateToken returns a random secret for Options.CreateToken.
+func NewCreateToken() string {
+	secret, _ := tokenSecret()
+	return secret
+}

@@ -53,6 +53,11 @@ type conn struct {
 	// writers counts the writer goroutine, started on demand by send.
 	writers sync.WaitGroup
 
+	// ctx ends with the connection (its reader's end, or a kick), so that
+	// a writer waiting for the stream budget gives up.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	seen    *atomic.Int64 // unix nanos of the last frame, ping or pong received
 	pinging atomic.Bool   // a liveness ping is queued or in flight
 
@@ -72,6 +77,11 @@ type conn struct {
 	early    []func() // frames that arrived before the welcome went out
 	// earlyPresence is the latest presence packet that arrived before it.
 	earlyPresence []byte
+	budget   *connBudget
+	ip       string // the client address its per-address budgets use
+	// addrStore is the stored-bytes bucket of ip, shared with its other
+	// connections.
+	addrStore *debtBucket
 }
 
 func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string) {
@@ -112,7 +122,10 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 		srv: s, ws: ws, room: rm, hello: hello, seen: seen,
 		kicked:  make(chan struct{}),
 		commits: rate.NewLimiter(s.opts.CommitRate, s.opts.CommitBurst),
+		ip:      s.clientIP(r),
 	}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	defer c.cancel()
 	c.send = newSendQueue(s.opts.SendQueue, func() {
 		c.writers.Add(1)
 		go c.drain()
@@ -128,6 +141,7 @@ func (s *Server) handleConn(w http.ResponseWriter, r *http.Request, name string)
 	}
 	// The reader is done, so the connection is: a writer still running
 	// either finishes a kick's close or fails fast on the dead socket.
+	c.cancel()
 	c.send.stop()
 	c.writers.Wait()
 }
@@ -188,6 +202,7 @@ func (c *conn) kick(code websocket.StatusCode, errCode, reason string) {
 	c.kickOnce.Do(func() {
 		c.kickCode, c.kickReason, c.kickFrame = code, reason, errorFrame(errCode, reason)
 		close(c.kicked)
+		c.cancel()
 		c.send.push(outMsg{kick: true}, true)
 	})
 }
@@ -278,15 +293,33 @@ func (c *conn) writeSync(p *syncPlan) error {
 		return err
 	}
 	if p.catchup {
-		recs, err := c.srv.opts.Store.Records(c.srv.ctx, c.room.name, p.from, int(p.seq-p.from))
-		if err != nil {
+		// Each page of records must be written within the stream page
+		// timeout: a reader too slow for that is cut off, so it cannot
+		// sit on its share of the server's stream budget.
+		timeout := c.srv.opts.Budget.StreamPageTimeout
+		pctx, pcancel := c.ctx, context.CancelFunc(func() {})
+		var writeErr error
+		err := c.srv.streamRecords(c.ctx, c.room.name, p.from, p.seq, func() {
+			pctx, pcancel = context.WithTimeout(c.ctx, timeout)
+		}, func(rec store.Record) error {
+			writeErr = c.ws.Write(pctx, websocket.MessageText, committedFrame(rec, 0, rec.Client == c.hello.Client))
+			return writeErr
+		}, func() error {
+			pcancel()
+			return nil
+		})
+		pcancel()
+		switch {
+		case writeErr != nil:
+			return writeErr
+		case c.isKicked():
+			return nil // the kick is next in the queue
+		case err != nil:
+			if c.ctx.Err() == nil {
+				c.srv.opts.Logger.Error("catch-up", "room", c.room.name, "err", err)
+			}
 			c.kick(websocket.StatusInternalError, wire.CodeInternal, "catch-up failed; reconnect")
 			return nil
-		}
-		for _, rec := range recs {
-			if err := c.writeFrame(websocket.MessageText, committedFrame(rec, 0, rec.Client == c.hello.Client)); err != nil {
-				return err
-			}
 		}
 	} else {
 		runs := splitLongRuns(p.runs, maxRunRunes)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -22,9 +23,6 @@ var (
 	// was revoked.
 	ErrUnknownToken = errors.New("unknown or revoked token")
 )
-
-// historyPage is how many records one store read returns while streaming.
-const historyPage = 1000
 
 // roomView is what a request that is not a participant needs to know about
 // a room.
@@ -226,30 +224,18 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Tcanvas-Seq", strconv.FormatUint(v.durable, 10))
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
-	for after := from - 1; after < v.durable; {
-		recs, err := s.opts.Store.Records(ctx, name, after, historyPage)
-		if err != nil || len(recs) == 0 {
-			// Headers are out: a cut stream is the only way left to say it
-			// failed, and a reader sees fewer records than X-Tcanvas-Seq.
-			if err != nil && ctx.Err() == nil {
-				s.opts.Logger.Error("history", "room", name, "err", err)
-			}
-			return
-		}
-		for _, rec := range recs {
-			if rec.Seq > v.durable {
-				return
-			}
-			if err := enc.Encode(HistoryRecord{Seq: rec.Seq, At: rec.At, Author: wire.AuthorOf(rec.Client),
-				Name: rec.Name, Kind: rec.Kind, Target: rec.Target, Ops: rec.Ops}); err != nil {
-				return
-			}
-			after = rec.Seq
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
+	rc := http.NewResponseController(w)
+	timeout := s.opts.Budget.StreamPageTimeout
+	err = s.streamRecords(ctx, name, from-1, v.durable, func() {
+		rc.SetWriteDeadline(time.Now().Add(timeout)) // a slow reader cannot hold a page for long
+	}, func(rec store.Record) error {
+		return enc.Encode(HistoryRecord{Seq: rec.Seq, At: rec.At, Author: wire.AuthorOf(rec.Client),
+			Name: rec.Name, Kind: rec.Kind, Target: rec.Target, Ops: rec.Ops})
+	}, rc.Flush)
+	// Headers are out: a cut stream is the only way left to say it failed,
+	// and a reader sees fewer records than X-Tcanvas-Seq.
+	if err != nil && ctx.Err() == nil {
+		s.opts.Logger.Debug("history", "room", name, "err", err)
 	}
 }
 

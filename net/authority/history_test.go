@@ -38,7 +38,7 @@ func history(t *testing.T, ctx context.Context, url string, hdr ...string) (int,
 // catch-up holds and across snapshots, in order, with undo records as
 // applied; ?from= starts later; replaying the records gives the canvas.
 func TestHistoryStreamsEveryCommit(t *testing.T) {
-	e := start(t, authority.Options{Open: true, SnapshotEvery: 500, CommitRate: 1e6, CommitBurst: 1e6})
+	e := start(t, authority.Options{Open: true, SnapshotEvery: 500, CommitRate: 1e6, CommitBurst: 1e6, FrameRate: 1e6, FrameBurst: 1e6})
 	ctx := ctxT(t)
 	a := join(t, ctx, e.link("h"), "alice")
 	const n = 1200

@@ -71,6 +71,14 @@ type Options struct {
 	// Cluster configures this node when Store implements store.Leaser
 	// (several nodes sharing one database); ignored otherwise.
 	Cluster Cluster
+	// Budget bounds what one client, address or room may cost (budget.go).
+	Budget Budget
+	// Create says who may create a room by joining one that does not
+	// exist: CreateAnyone (the default), CreateOpen or CreateOwnerToken.
+	Create string
+	// CreateToken is the secret a hello must carry to create a room when
+	// Create is CreateOwnerToken.
+	CreateToken string
 }
 
 func (o Options) withDefaults() Options {
@@ -109,6 +117,10 @@ func (o Options) withDefaults() Options {
 	defDur(&o.PingTimeout, 7*time.Second)
 	defDur(&o.PresenceTick, time.Second/60)
 	def(&o.MeshMax, 8)
+	o.Budget = o.Budget.withDefaults()
+	if o.Create == "" {
+		o.Create = CreateAnyone
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -77,6 +77,8 @@ type room struct {
 
 	lease      *roomLease  // nil on a single node; else held while the room runs
 	leaseTimer *time.Timer // fires when the lease must be checked or given up
+
+	store *debtBucket // stored bytes per second (budget.go)
 }
 
 type pendInfo struct {
@@ -213,9 +215,9 @@ func (r *room) load() error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		r.meta = store.Meta{Room: r.name, Epoch: randomID(8), Open: r.srv.opts.Open, Created: time.Now().UnixMilli()}
+		// Not written until its first joiner owns it (join): a refused
+		// hello must leave nothing behind.
 		r.created = true
-		m := r.meta // a copy: the batch must not keep the room reachable
-		r.pend.Meta = &m
 		r.idsAll = true
 		r.srv.metrics.wakes.Inc()
 		return nil
@@ -420,6 +422,22 @@ func (r *room) join(c *conn) {
 	role := r.defaultRole()
 	var minted string
 	switch {
+	case r.created && len(r.tokens) == 0 && r.pend.Meta == nil:
+		// This hello creates the room, if it may (Options.Create).
+		owner, reason := r.mayCreate(h)
+		if reason != "" {
+			c.kick(wire.CloseToken, wire.CodeToken, reason)
+			return
+		}
+		m := r.meta // a copy: the batch must not keep the room reachable
+		r.pend.Meta = &m
+		if owner {
+			// The first joiner of a new room owns it, and gets the token
+			// that proves it next time.
+			var t *store.Token
+			minted, t = r.newToken(wire.RoleOwner)
+			role, c.tokenID = wire.RoleOwner, t.ID
+		}
 	case h.Token != "":
 		t := r.tokens[string(hashToken(h.Token))]
 		if t == nil || t.Revoked {
@@ -427,12 +445,6 @@ func (r *room) join(c *conn) {
 			return
 		}
 		role, c.tokenID = wire.Role(t.Role), t.ID
-	case r.created && len(r.tokens) == 0:
-		// The first joiner of a new room owns it, and gets the token that
-		// proves it next time.
-		var t *store.Token
-		minted, t = r.newToken(wire.RoleOwner)
-		role, c.tokenID = wire.RoleOwner, t.ID
 	}
 	c.peer = wire.Peer{ID: r.allocPeer(), Author: wire.AuthorOf(h.Client), Name: h.Name, Color: h.Color, Role: role, Bot: h.Bot}
 	c.syncSeq = r.seq
@@ -501,7 +513,7 @@ func (r *room) welcome(c *conn) {
 		T: wire.TWelcome, V: wire.Version, Room: r.name, You: c.peer.ID, Role: c.peer.Role,
 		Open: r.meta.Open, Token: pw.token, Epoch: r.meta.Epoch, Seq: pw.plan.seq, Sync: sync, Roster: roster,
 		Limits: wire.Limits{
-			MaxFrameBytes: wire.MaxFrameBytes, MaxCommitCells: o.Limits.MaxCells, MaxCoord: o.Limits.MaxCoord,
+			MaxFrameBytes: wire.MaxFrameBytes, MaxCommitCells: o.Limits.MaxCells, MaxCommitOps: o.Limits.MaxOps, MaxCoord: o.Limits.MaxCoord,
 			CommitsPerSec: float64(o.CommitRate), FramesPerSec: float64(o.FrameRate),
 			PresencePerSec: wire.PresenceHz, MaxPresenceSize: wire.MaxPresenceBytes,
 		},
@@ -576,6 +588,7 @@ func (r *room) leave(c *conn) {
 		}
 	}
 	if len(r.conns) == 0 && len(r.joining) == 0 {
+		r.runs = nil // the snapshot cache serves joiners; an empty room has none
 		r.idle.Reset(r.srv.opts.IdleTimeout)
 	}
 }
@@ -627,6 +640,10 @@ func (r *room) admit(c *conn, id string) bool {
 	}
 	if !c.commits.Allow() {
 		r.reject(c, id, wire.CodeRateLimited, fmt.Sprintf("more than %g commits per second; retry", float64(r.srv.opts.CommitRate)))
+		return false
+	}
+	if reason, ok := r.allowStore(c); !ok {
+		r.reject(c, id, wire.CodeRateLimited, reason)
 		return false
 	}
 	return true
@@ -727,6 +744,7 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 		Seq: r.seq, ID: id, Client: c.hello.Client, Name: c.peer.Name, Kind: kind, Target: target,
 		Ops: opsJSON, Effect: model.AppendEffect(nil, effect), At: at.UnixMilli(),
 	}
+	r.chargeStore(c, &rec)
 	r.pend.Records = append(r.pend.Records, rec)
 	r.pendMeta = append(r.pendMeta, pendInfo{peer: c.peer.ID, at: at})
 	r.rememberID(id, r.seq)
@@ -740,16 +758,18 @@ func (r *room) record(c *conn, id, kind string, target uint64, ops []model.Op, e
 }
 
 // remember keeps a commit's effect in memory for a likely undo, within
-// recentEffects commits and recentBytes bytes.
+// recentEffects commits and recentBytes bytes. Only what undo needs is
+// kept, not the ops, and every byte kept is counted.
 func (r *room) remember(rec *store.Record) {
-	r.recent[rec.Seq] = rec
+	kept := &store.Record{Seq: rec.Seq, ID: rec.ID, Client: rec.Client, Kind: rec.Kind, Target: rec.Target, Effect: rec.Effect}
+	r.recent[rec.Seq] = kept
 	r.recentQ = append(r.recentQ, rec.Seq)
-	r.recentN += len(rec.Effect)
+	r.recentN += cachedBytes(kept)
 	// Only durable commits are evicted: the store can give those back.
 	for len(r.recentQ) > 1 && r.recentQ[0] <= r.durable && (len(r.recentQ) > recentEffects || r.recentN > recentBytes) {
 		old := r.recentQ[0]
 		r.recentQ = r.recentQ[1:]
-		r.recentN -= len(r.recent[old].Effect)
+		r.recentN -= cachedBytes(r.recent[old])
 		delete(r.recent, old)
 	}
 }
@@ -772,6 +792,9 @@ func (r *room) signal(c *conn, m *wire.Signal) {
 	to, ok := r.conns[m.To]
 	if !ok {
 		c.sendError(wire.CodeUnknownPeer, fmt.Sprintf("signal: no peer %d in this room", m.To))
+		return
+	}
+	if !r.allowSignal(c, to, len(m.Data)) {
 		return
 	}
 	to.sendFrame(wire.Signal{T: wire.TSignal, From: c.peer.ID, Data: m.Data})

@@ -128,8 +128,12 @@ func (c *cluster) fromNode(r *http.Request) bool {
 }
 
 // clientIP is the address per-IP limits apply to: the TCP peer's, or for
-// a request another node proxied to us, the client's as that node saw it.
+// a request another node proxied to us, the client's as that node saw it;
+// or what a trusted in-process caller attributed the request to.
 func (s *Server) clientIP(r *http.Request) string {
+	if ip, ok := attributedIP(r); ok {
+		return ip // set in process by a trusted caller (limits.go)
+	}
 	if s.cl != nil && s.cl.fromNode(r) {
 		if ip := r.Header.Get(hdrProxyClient); ip != "" {
 			return ip

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/tcanvas/tcanvas/net/authority/store"
@@ -39,10 +41,14 @@ type Server struct {
 	closing  map[string]chan struct{} // rooms still flushing on their way to hibernation
 	shutdown bool
 
-	ipMu sync.Mutex
-	ips  map[string]*rate.Limiter
+	ipMu   sync.Mutex
+	ips    map[string]*rate.Limiter
+	stores map[string]*debtBucket // stored bytes per address (budget.go)
 
 	cl *cluster // nil for a single node (a store without leases)
+
+	streams *semaphore.Weighted // Budget.StreamBytes (stream.go)
+	pipes   *pipeListener       // InProcessClient's connections (limits.go)
 }
 
 // New returns a server. Call Shutdown to stop it.
@@ -51,6 +57,9 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("authority: Options.Store is required")
 	}
 	opts = opts.withDefaults()
+	if err := checkCreate(opts); err != nil {
+		return nil, err
+	}
 	var gatherer prometheus.Gatherer = opts.Gatherer
 	if opts.Registerer == nil {
 		reg := prometheus.NewRegistry()
@@ -66,6 +75,8 @@ func New(opts Options) (*Server, error) {
 		live:    map[string]*room{},
 		closing: map[string]chan struct{}{},
 		ips:     map[string]*rate.Limiter{},
+		streams: semaphore.NewWeighted(int64(opts.Budget.StreamBytes)),
+		pipes:   &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})},
 	}
 	if l, ok := opts.Store.(store.Leaser); ok {
 		cl, err := newCluster(s, l, opts.Cluster, opts.Registerer)
@@ -101,8 +112,15 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Every request, plain HTTP included,
+// counts against its address's rate: a client cannot hold the server busy
+// with cheap requests any more than with WebSockets.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.allowConn(r) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many new connections or requests from your address; retry in a second", http.StatusTooManyRequests)
+		return
+	}
 	// The mux would clean /r/. and /r/.. and answer 307 to another path; a
 	// room name that is not valid is a 400, as for any other bad name.
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/r/"); ok {
@@ -236,6 +254,9 @@ func (s *Server) LiveRooms() int {
 // allowConn applies the per-IP rate of new connections.
 func (s *Server) allowConn(r *http.Request) bool {
 	ip := s.clientIP(r)
+	if ip == exemptAddr {
+		return true
+	}
 	s.ipMu.Lock()
 	defer s.ipMu.Unlock()
 	l := s.ips[ip]
@@ -251,16 +272,11 @@ func (s *Server) allowConn(r *http.Request) bool {
 	return l.Allow()
 }
 
-// admit applies the per-IP connection rate and counts a long-lived
-// request (a WebSocket or a history stream) as a connection that Shutdown
-// waits for. It answers the request itself when it refuses; otherwise the
+// admit counts a long-lived request (a WebSocket or a history stream) as
+// a connection that Shutdown waits for; ServeHTTP already applied the
+// per-IP rate. It answers the request itself when it refuses; otherwise the
 // caller must call done when the request ends.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (done func(), ok bool) {
-	if !s.allowConn(r) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "too many new connections from your address; retry in a second", http.StatusTooManyRequests)
-		return nil, false
-	}
 	// Counting under the lock that Shutdown takes means no request starts
 	// after Shutdown began waiting.
 	s.mu.Lock()

@@ -233,6 +233,9 @@ func CheckName(s string) error {
 			return fmt.Errorf("%w: name: %v", ErrField, err)
 		}
 	}
+	if blankName(s) {
+		return fmt.Errorf("%w: name: nothing visible in it (only spaces or blank characters)", ErrField)
+	}
 	return nil
 }
 

@@ -110,6 +110,7 @@ type Peer struct {
 type Limits struct {
 	MaxFrameBytes   int     `json:"max_frame_bytes"`
 	MaxCommitCells  int     `json:"max_commit_cells"`
+	MaxCommitOps    int     `json:"max_commit_ops,omitempty"`
 	MaxCoord        int32   `json:"max_coord"`
 	CommitsPerSec   float64 `json:"commits_per_sec"`
 	FramesPerSec    float64 `json:"frames_per_sec"`

@@ -421,9 +421,12 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		in := ps.Info()
 		s.log.Info("ssh user joined", "user", name, "room", room, "role", in.Role, "key", keyed, "remote", sess.RemoteAddr().String())
 		if in.Token != "" {
-			// The room was new and this user its first joiner: the owner
-			// token is shown once, and only the operator can keep it.
-			s.log.Info("room created over SSH; its owner token (shown once)", "room", room, "user", name, "token", in.Token)
+			// The room was new and this user its first joiner. The owner
+			// token is a secret: it goes to its owner's terminal (still
+			// there after the canvas's alternate screen closes), never to
+			// the server's log.
+			s.log.Info("room created over SSH", "room", room, "user", name)
+			wish.Println(sess, "tcanvas: you created room "+room+"; its owner token (shown once, keep it to own the room later): "+in.Token)
 		}
 		welcome := fmt.Sprintf("welcome, %s: you are %s in room %s · ? shows the keys · q leaves", name, article(in.Role), room)
 		j.sess = ps

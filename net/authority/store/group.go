@@ -9,6 +9,30 @@ import (
 // commit's wait never grows without bound under load.
 const MaxGroup = 256
 
+// MaxGroupBytes bounds the bytes of one transaction (its first batch
+// always goes, whatever its size). Each room has at most one batch queued;
+// batches go oldest first, but one that does not fit lets smaller ones
+// behind it through. So a room with a small batch waits for at most the
+// transaction in flight, however much other rooms are writing: the fair
+// share of the group commit.
+const MaxGroupBytes = 4 << 20
+
+// smallBatch is the size up to which a batch counts as small (a few
+// ordinary commits).
+const smallBatch = 64 << 10
+
+// batchBytes is roughly what a batch writes.
+func batchBytes(b Batch) int {
+	n := 0
+	for _, r := range b.Records {
+		n += len(r.Ops) + len(r.Effect) + len(r.ID) + len(r.Client) + len(r.Name) + 64
+	}
+	if b.Snapshot != nil {
+		n += len(b.Snapshot.Data)
+	}
+	return n
+}
+
 // GroupWriter is the group commit every backend shares: Write calls that
 // arrive while a transaction is in flight queue up, and the next free
 // writer goroutine takes all of them (up to MaxGroup) into one
@@ -84,35 +108,65 @@ func (g *GroupWriter) Close() {
 }
 
 func (g *GroupWriter) run() {
+	// backlog holds what was queued but did not fit the last transaction,
+	// oldest first.
+	var backlog []groupReq
 	group := make([]groupReq, 0, MaxGroup)
 	for {
-		select {
-		case req := <-g.reqs:
-			group = append(group[:0], req)
-		drain:
-			for len(group) < MaxGroup {
-				select {
-				case req := <-g.reqs:
-					group = append(group, req)
-				default:
-					break drain
-				}
-			}
-			g.commitGroup(group)
-			// The batches reference their rooms' state; a hibernated room
-			// must not stay reachable through this reused slice.
-			clear(group)
-		case <-g.stop:
-			// Finish what was queued before Close so no caller waits forever.
-			for {
-				select {
-				case req := <-g.reqs:
-					g.commitGroup([]groupReq{req})
-				default:
-					return
+		if len(backlog) == 0 {
+			select {
+			case req := <-g.reqs:
+				backlog = append(backlog, req)
+			case <-g.stop:
+				// Finish what was queued before Close so no caller waits forever.
+				for {
+					select {
+					case req := <-g.reqs:
+						g.commitGroup([]groupReq{req})
+					default:
+						return
+					}
 				}
 			}
 		}
+		for more := true; more; {
+			select {
+			case req := <-g.reqs:
+				backlog = append(backlog, req)
+			default:
+				more = false
+			}
+		}
+		// Oldest first, up to MaxGroupBytes: a batch that does not fit
+		// waits for the next transaction, at the head of the line, while
+		// smaller ones behind it that fit go now. So a quiet room's small
+		// batch never waits for more than the transaction in flight, and
+		// a big one is first in the next.
+		size, smalls, kept := 0, 0, backlog[:0]
+		for _, req := range backlog {
+			n := batchBytes(req.b)
+			switch {
+			case len(group) >= MaxGroup:
+				kept = append(kept, req)
+			case len(group) == 0 || size+n <= MaxGroupBytes:
+				group = append(group, req)
+				size += n
+			case n <= smallBatch && smalls+n <= MaxGroupBytes/4:
+				// Small batches have an allowance of their own, so that big
+				// ones filling the transaction cannot hold them back.
+				group = append(group, req)
+				smalls += n
+			default:
+				kept = append(kept, req)
+			}
+		}
+		clear(backlog[len(kept):])
+		backlog = kept
+		g.commitGroup(group)
+		// The batches reference their rooms' state; a hibernated room
+		// must not stay reachable through this reused slice.
+		clear(group)
+		group = group[:0]
 	}
 }
 

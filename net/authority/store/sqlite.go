@@ -263,6 +263,29 @@ func (s *SQLite) Records(ctx context.Context, room string, after uint64, limit i
 	return out, nil
 }
 
+// RecordSizes implements Store. SQLite reads a blob's length from its
+// record header, without its overflow pages.
+func (s *SQLite) RecordSizes(ctx context.Context, room string, after uint64, limit int) ([]RecordSize, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, length(ops) FROM commits
+		WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?`, room, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+	}
+	defer rows.Close()
+	var out []RecordSize
+	for rows.Next() {
+		var seq, n int64
+		if err := rows.Scan(&seq, &n); err != nil {
+			return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+		}
+		out = append(out, RecordSize{Seq: uint64(seq), Ops: int(n)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+	}
+	return out, nil
+}
+
 // Record implements Store.
 func (s *SQLite) Record(ctx context.Context, room string, seq uint64) (Record, error) {
 	r := Record{Seq: seq}

@@ -73,6 +73,12 @@ type Room struct {
 	LastSeq   uint64
 }
 
+// RecordSize is a record's seq and the length of its Ops.
+type RecordSize struct {
+	Seq uint64
+	Ops int
+}
+
 // IDSeq pairs a commit ID with its seq.
 type IDSeq struct {
 	ID  string
@@ -91,6 +97,10 @@ type Store interface {
 	// Records returns up to limit records with seq > after, in order,
 	// without their effects.
 	Records(ctx context.Context, room string, after uint64, limit int) ([]Record, error)
+	// RecordSizes returns the seq and the size in bytes of the ops of up
+	// to limit records with seq > after, in order, without reading the
+	// ops: what a reader needs to budget its memory before Records.
+	RecordSizes(ctx context.Context, room string, after uint64, limit int) ([]RecordSize, error)
 	// Record returns one record, with its effect, or ErrNotFound.
 	Record(ctx context.Context, room string, seq uint64) (Record, error)
 	// SeqOf returns the seq of the commit with this ID, or ErrNotFound.

@@ -347,6 +347,31 @@ func (s *Store) Records(ctx context.Context, room string, after uint64, limit in
 	return out, nil
 }
 
+// RecordSizes implements store.Store. octet_length of a bytea reads its
+// size without detoasting it.
+func (s *Store) RecordSizes(ctx context.Context, room string, after uint64, limit int) ([]store.RecordSize, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT seq, octet_length(ops) FROM tcanvas_commits
+		WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`, room, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+	}
+	defer rows.Close()
+	var out []store.RecordSize
+	for rows.Next() {
+		var seq, n int64
+		if err := rows.Scan(&seq, &n); err != nil {
+			return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+		}
+		out = append(out, store.RecordSize{Seq: uint64(seq), Ops: int(n)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("room %s: record sizes: %w", room, err)
+	}
+	return out, nil
+}
+
 // Record implements store.Store.
 func (s *Store) Record(ctx context.Context, room string, seq uint64) (store.Record, error) {
 	ctx, cancel := s.timeout(ctx)

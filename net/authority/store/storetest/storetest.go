@@ -74,6 +74,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || len(rs) != 1 || rs[0].Seq != 2 {
 			t.Fatalf("Records(after 1, limit 1) = %+v, %v", rs, err)
 		}
+		sz, err := s.RecordSizes(ctx, "r", 1, 10)
+		if err != nil || len(sz) != 2 || sz[0].Seq != 2 || sz[1].Seq != 3 || sz[0].Ops != len(rs[0].Ops) {
+			t.Fatalf("RecordSizes(after 1) = %+v, %v; want seqs 2, 3 with %d bytes first", sz, err, len(rs[0].Ops))
+		}
 		if n, err := s.Rooms(ctx); err != nil || n != 1 {
 			t.Fatalf("Rooms = %d, %v", n, err)
 		}
