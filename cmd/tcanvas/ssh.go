@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -23,6 +25,10 @@ type sshConfig struct {
 	hostKey  string
 	role     string
 	keysFile string
+	max      int     // --ssh-max-sessions
+	perAddr  int     // --ssh-per-address
+	rate     float64 // --ssh-rate
+	burst    int     // --ssh-burst
 }
 
 func (c *sshConfig) flags(fs *flag.FlagSet) {
@@ -30,6 +36,10 @@ func (c *sshConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.hostKey, "ssh-host-key", "", "the SSH host key file, generated on first start if missing (default: ssh_host_ed25519_key in --data)")
 	fs.StringVar(&c.role, "ssh-role", "", "what anonymous SSH users may do: viewer or editor (default: what a link without a token gives: editor in open rooms, viewer in others)")
 	fs.StringVar(&c.keysFile, "ssh-authorized-keys", "", "file of SSH public keys and their roles, one per line: [viewer|editor] ssh-ed25519 AAAA… (no role: editor); read again when it changes")
+	fs.IntVar(&c.max, "ssh-max-sessions", 256, "SSH sessions at once")
+	fs.IntVar(&c.perAddr, "ssh-per-address", 100, "SSH sessions at once from one client IP")
+	fs.Float64Var(&c.rate, "ssh-rate", 2, "new SSH sessions per second from one client IP")
+	fs.IntVar(&c.burst, "ssh-burst", 20, "new SSH sessions from one client IP allowed at once before --ssh-rate applies")
 }
 
 // start starts the front door beside the running authority e, or nothing
@@ -69,7 +79,14 @@ func (c *sshConfig) start(e *embedded, data string, stdout io.Writer) (stop func
 			col, _ := parseColor("", name) // a name's default colour always parses
 			return col
 		},
-		Logger: e.log,
+		// In process: the door's sessions are its clients', not one
+		// loopback client's, and its own limits below have applied.
+		Dial:          e.srv.DialInProcess,
+		MaxSessions:   c.max,
+		MaxPerAddress: c.perAddr,
+		SessionRate:   rate.Limit(c.rate),
+		SessionBurst:  c.burst,
+		Logger:        e.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: --ssh: %w", err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,7 +20,6 @@ import (
 	"charm.land/wish/v2/activeterm"
 	bm "charm.land/wish/v2/bubbletea"
 	"charm.land/wish/v2/logging"
-	"charm.land/wish/v2/ratelimiter"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
@@ -67,6 +68,27 @@ type Options struct {
 	// 20.
 	SessionRate  rate.Limit
 	SessionBurst int
+	// MaxPerAddress caps the sessions open at once from one client IP.
+	// Default 100: a classroom behind one NAT fits, one address cannot
+	// take the whole door.
+	MaxPerAddress int
+	// OpenTimeout closes a connection that has no session open for that
+	// long (after its handshake, or after its last session ended).
+	// Default 30s.
+	OpenTimeout time.Duration
+	// IdleTimeout closes a connection on which nothing was read or written
+	// for that long; the door sends keepalives every third of it, which a
+	// live client answers. Default 90s.
+	IdleTimeout time.Duration
+	// MaxJoining is how many sessions may be joining their room at once;
+	// the others wait their turn, and are told so. Default 8.
+	MaxJoining int
+	// Dial, when set, opens the connection a session joins the authority
+	// over, on behalf of the SSH client at remote: an in-process authority
+	// gives authority.Server.DialInProcess, so that the door's sessions
+	// are not throttled by the authority's per-IP connection rate as one
+	// client. Default: TCP to Authority.
+	Dial func(ctx context.Context, remote net.Addr) (net.Conn, error)
 	// Session is the base of every participant's session options (tests
 	// set backoffs); Name, Color, Token and NoMesh are set per user.
 	Session session.Options
@@ -89,6 +111,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SessionBurst <= 0 {
 		o.SessionBurst = 20
+	}
+	if o.MaxPerAddress <= 0 {
+		o.MaxPerAddress = 100
+	}
+	if o.OpenTimeout <= 0 {
+		o.OpenTimeout = 30 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 90 * time.Second
+	}
+	if o.MaxJoining <= 0 {
+		o.MaxJoining = 8
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -115,6 +149,10 @@ type Server struct {
 	tokens   map[grantKey]string // granted tokens, reused by later sessions
 	handlers sync.WaitGroup      // our session handlers
 	serving  sync.WaitGroup      // the accept loop
+
+	perAddr perAddress    // open sessions by client IP
+	joining chan struct{} // one token per session joining its room
+	queued  atomic.Int32  // sessions waiting for a token
 }
 
 type grantKey struct {
@@ -147,18 +185,23 @@ func New(opts Options) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.HostKeyPath), 0o700); err != nil {
 		return nil, fmt.Errorf("sshd: host key: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger.With("component", "ssh"), active: map[ssh.Session]*joined{}, tokens: map[grantKey]string{}}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "ssh"), active: map[ssh.Session]*joined{}, tokens: map[grantKey]string{},
+		joining: make(chan struct{}, opts.MaxJoining)}
 	s.base, s.kill = context.WithCancel(context.Background())
 	sopts := []ssh.Option{
 		wish.WithHostKeyPath(opts.HostKeyPath),
 		wish.WithMiddleware(
 			bm.MiddlewareWithProgramHandler(s.program), // innermost: runs last
 			s.join,
+			s.boundSize,
 			activeterm.Middleware(),
 			s.needTerminal,
-			ratelimiter.Middleware(ratelimiter.NewRateLimiter(opts.SessionRate, opts.SessionBurst, 10_000)),
+			s.limitAddress,
+			s.limitRate,
+			s.trackSession,
 			logging.MiddlewareWithLogger(printfLogger{s.log}), // outermost: runs first
 		),
+		ssh.WrapConn(s.trackConn),
 	}
 	if opts.Keys != nil {
 		// A key not in the file is refused, so that the client offers its
@@ -182,6 +225,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}
 	srv.HandshakeTimeout = 30 * time.Second
+	srv.IdleTimeout = opts.IdleTimeout
 	s.srv = srv
 	return s, nil
 }
@@ -402,7 +446,12 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		name := displayName(sess.User())
 		role, keyed := s.role(sess, view)
 		gone := context.AfterFunc(sess.Context(), cancel) // a client that leaves while we join
-		ps, err := s.dial(ctx, room, name, role)
+		if !s.waitTurn(ctx, sess) {
+			gone()
+			return
+		}
+		ps, err := s.dial(ctx, room, name, role, sess.RemoteAddr())
+		<-s.joining
 		if !gone() || err != nil {
 			if err == nil {
 				ps.Close()
@@ -440,6 +489,28 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 	}
 }
 
+// waitTurn takes one of the MaxJoining places of sessions joining their
+// room, telling a session that has to wait how many are ahead of it: a
+// crowd arriving at once queues here rather than every join timing out
+// on an authority busy with all of them. It is false when the session
+// ended while it waited.
+func (s *Server) waitTurn(ctx context.Context, sess ssh.Session) bool {
+	select {
+	case s.joining <- struct{}{}:
+		return true
+	default:
+	}
+	ahead := s.queued.Add(1)
+	defer s.queued.Add(-1)
+	wish.Printf(sess, "tcanvas: the room is busy letting people in; you are number %d in the queue…\n", ahead)
+	select {
+	case s.joining <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 func article(r wire.Role) string {
 	if r == wire.RoleEditor || r == wire.RoleOwner {
 		return "an " + string(r)
@@ -452,7 +523,7 @@ func article(r wire.Role) string {
 // any first joiner does, and refused to a viewer, who could never draw in
 // it. The authority limits new connections per IP and every SSH session
 // comes from this process, so a refused dial is retried a few times.
-func (s *Server) dial(ctx context.Context, room, name string, role wire.Role) (*session.Session, error) {
+func (s *Server) dial(ctx context.Context, room, name string, role wire.Role, remote net.Addr) (*session.Session, error) {
 	token := ""
 	if role != "" {
 		t, err := s.token(ctx, room, role)
@@ -472,6 +543,13 @@ func (s *Server) dial(ctx context.Context, room, name string, role wire.Role) (*
 	// Every SSH participant runs in this process: a WebRTC mesh between
 	// them would be pure cost, and the relay is on loopback.
 	so.NoMesh = true
+	if s.opts.Dial != nil {
+		so.HTTPClient = &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return s.opts.Dial(ctx, remote) },
+			// Each connection is a WebSocket, handed over once upgraded.
+			DisableKeepAlives: true,
+		}}
+	}
 	link := strings.TrimSuffix(s.opts.Authority, "/") + "/r/" + room
 	var err error
 	for attempt, wait := 0, 200*time.Millisecond; attempt < 4; attempt, wait = attempt+1, wait*2 {
