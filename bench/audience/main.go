@@ -355,7 +355,9 @@ func pct(d []time.Duration, p float64) time.Duration {
 	return d[min(len(d)-1, int(float64(len(d))*p))]
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 0, 64) }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 0, 64)
+}
 
 func runOne(cfg config, dir string, n int) (string, error) {
 	data := filepath.Join(dir, "data-"+strconv.Itoa(n))
