@@ -57,6 +57,7 @@ type config struct {
 	height      int
 	bin         string
 	serverArgs  []string
+	compare     bool
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	flag.IntVar(&cfg.height, "height", 40, "viewer terminal rows")
 	flag.StringVar(&cfg.bin, "bin", "", "tcanvas binary to run (default: go build ./cmd/tcanvas)")
 	flag.StringVar(&extra, "server-args", "", "extra arguments for tcanvas serve, space-separated")
+	flag.BoolVar(&cfg.compare, "compare", true, "also run each N with --ssh-no-share (a canvas program per viewer, as before shared rendering)")
 	flag.Parse()
 	for _, f := range strings.Split(ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -105,14 +107,20 @@ func run(cfg config) error {
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Printf("%d drawing bots (cursor at 60 Hz, a commit every 200 ms each), viewers %d×%d from %d source addresses, %s window\n\n",
 		cfg.bots, cfg.width, cfg.height, cfg.addrs, cfg.window)
-	fmt.Println("| viewers | joined | join p50 / max | server CPU | RSS | bytes/s per viewer mean / max | commit → screen p50 / p99 | drops | load before → after |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| viewers | rendering | joined | join p50 / max | server CPU | RSS | bytes/s per viewer mean / max | commit → screen p50 / p99 | drops | load before → after |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, n := range cfg.ns {
-		r, err := runOne(cfg, dir, n)
-		if err != nil {
-			return fmt.Errorf("%d viewers: %w", n, err)
+		modes := []bool{true}
+		if cfg.compare {
+			modes = append(modes, false)
 		}
-		fmt.Println(r)
+		for _, shared := range modes {
+			r, err := runOne(cfg, dir, n, shared)
+			if err != nil {
+				return fmt.Errorf("%d viewers: %w", n, err)
+			}
+			fmt.Println(r)
+		}
 	}
 	return nil
 }
@@ -129,9 +137,10 @@ var (
 	sshRE  = regexp.MustCompile(`ssh front door listening on (\S+)`)
 )
 
-func startServer(cfg config, data string, n int) (*server, error) {
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--open", "--ssh", "127.0.0.1:0", "--log-level", "warn",
-		"--max-peers", strconv.Itoa(n + cfg.bots + 8), "--ssh-max-sessions", strconv.Itoa(n + 8)}
+func startServer(cfg config, data string, n int, shared bool) (*server, error) {
+	args := []string{"serve", "--ssh-no-share=" + strconv.FormatBool(!shared)}
+	args = append(args, []string{"--addr", "127.0.0.1:0", "--data", data, "--open", "--ssh", "127.0.0.1:0", "--log-level", "warn",
+		"--max-peers", strconv.Itoa(n + cfg.bots + 8), "--ssh-max-sessions", strconv.Itoa(n + 8)}...)
 	cmd := exec.Command(cfg.bin, append(args, cfg.serverArgs...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -253,6 +262,7 @@ type viewer struct {
 	samples  []time.Duration // latencies within the window
 	measure  bool
 	statusOK bool
+	head     []byte // the text before it joined, to say why it did not
 }
 
 func (v *viewer) text(b []byte, toks *tokens) {
@@ -283,6 +293,9 @@ func (v *viewer) text(b []byte, toks *tokens) {
 	// Keep enough for "seq " or a token cut in two.
 	keep := min(len(buf), tokenLen-1)
 	v.carry = append(v.carry[:0], buf[len(buf)-keep:]...)
+	if !v.statusOK && len(v.head) < 2000 {
+		v.head = append(v.head, b...)
+	}
 }
 
 // bot is a drawing participant: its cursor walks at 60 Hz over the lower
@@ -359,10 +372,10 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 0, 64)
 }
 
-func runOne(cfg config, dir string, n int) (string, error) {
-	data := filepath.Join(dir, "data-"+strconv.Itoa(n))
+func runOne(cfg config, dir string, n int, shared bool) (string, error) {
+	data := filepath.Join(dir, fmt.Sprintf("data-%d-%v", n, shared))
 	loadBefore := loadavg()
-	srv, err := startServer(cfg, data, n)
+	srv, err := startServer(cfg, data, n, shared)
 	if err != nil {
 		return "", err
 	}
@@ -437,6 +450,13 @@ func runOne(cfg config, dir string, n int) (string, error) {
 		}
 	}
 	joined, joinMax, joins := joinedAll()
+	for i, v := range vs {
+		v.mu.Lock()
+		if !v.statusOK {
+			fmt.Fprintf(os.Stderr, "viewer %d did not join; it saw %q\n", i, v.head)
+		}
+		v.mu.Unlock()
+	}
 
 	// The window.
 	bytes0 := make([]int64, n)
@@ -512,8 +532,12 @@ func runOne(cfg config, dir string, n int) (string, error) {
 		joinNote += fmt.Sprintf(" (%d dial errors, e.g. %s)", len(dialErrs), dialErrs[0])
 	}
 	expected := len(windowToks) * stayed
-	return fmt.Sprintf("| %d | %s | %s / %s s | %.0f %% | %.0f MiB | %.1f / %.1f KB | %s / %s ms | %d of %d | %s → %s |",
-		n, joinNote, secs(pct(joins, 0.5)), secs(joinMax), cpu, float64(rss)/1024,
+	mode := "shared"
+	if !shared {
+		mode = "per viewer"
+	}
+	return fmt.Sprintf("| %d | %s | %s | %s / %s s | %.0f %% | %.0f MiB | %.1f / %.1f KB | %s / %s ms | %d of %d | %s → %s |",
+		n, mode, joinNote, secs(pct(joins, 0.5)), secs(joinMax), cpu, float64(rss)/1024,
 		mean/1000, maxRate/1000, ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), drops, expected, loadBefore, loadavg()), nil
 }
 

@@ -29,6 +29,7 @@ type sshConfig struct {
 	perAddr  int     // --ssh-per-address
 	rate     float64 // --ssh-rate
 	burst    int     // --ssh-burst
+	noShare  bool    // --ssh-no-share
 }
 
 func (c *sshConfig) flags(fs *flag.FlagSet) {
@@ -40,6 +41,7 @@ func (c *sshConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.perAddr, "ssh-per-address", 100, "SSH sessions at once from one client IP")
 	fs.Float64Var(&c.rate, "ssh-rate", 2, "new SSH sessions per second from one client IP")
 	fs.IntVar(&c.burst, "ssh-burst", 20, "new SSH sessions from one client IP allowed at once before --ssh-rate applies")
+	fs.BoolVar(&c.noShare, "ssh-no-share", false, "give every SSH viewer a canvas program of its own (by default viewers of a room with the same terminal size share one until they touch a key)")
 }
 
 // start starts the front door beside the running authority e, or nothing
@@ -86,6 +88,7 @@ func (c *sshConfig) start(e *embedded, data string, stdout io.Writer) (stop func
 		MaxPerAddress: c.perAddr,
 		SessionRate:   rate.Limit(c.rate),
 		SessionBurst:  c.burst,
+		NoShare:       c.noShare,
 		Logger:        e.log,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -89,6 +90,10 @@ type Options struct {
 	// are not throttled by the authority's per-IP connection rate as one
 	// client. Default: TCP to Authority.
 	Dial func(ctx context.Context, remote net.Addr) (net.Conn, error)
+	// NoShare gives every session a canvas program of its own. By default
+	// viewers who have not touched their terminal share one per room and
+	// terminal size (see audience.go).
+	NoShare bool
 	// Session is the base of every participant's session options (tests
 	// set backoffs); Name, Color, Token and NoMesh are set per user.
 	Session session.Options
@@ -150,9 +155,10 @@ type Server struct {
 	handlers sync.WaitGroup      // our session handlers
 	serving  sync.WaitGroup      // the accept loop
 
-	perAddr perAddress    // open sessions by client IP
-	joining chan struct{} // one token per session joining its room
-	queued  atomic.Int32  // sessions waiting for a token
+	groups  map[groupKey]*groupRef // audience groups, under mu
+	perAddr perAddress             // open sessions by client IP
+	joining chan struct{}          // one token per session joining its room
+	queued  atomic.Int32           // sessions waiting for a token
 }
 
 type grantKey struct {
@@ -186,7 +192,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sshd: host key: %w", err)
 	}
 	s := &Server{opts: opts, log: opts.Logger.With("component", "ssh"), active: map[ssh.Session]*joined{}, tokens: map[grantKey]string{},
-		joining: make(chan struct{}, opts.MaxJoining)}
+		joining: make(chan struct{}, opts.MaxJoining), groups: map[groupKey]*groupRef{}}
 	s.base, s.kill = context.WithCancel(context.Background())
 	sopts := []ssh.Option{
 		wish.WithHostKeyPath(opts.HostKeyPath),
@@ -477,7 +483,22 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		welcome := fmt.Sprintf("welcome, %s: you are %s in room %s · ? shows the keys · q leaves", name, article(in.Role), room)
 		j.sess = ps
 		j.uo = ui.Options{Share: s.command(room), Welcome: welcome, NoSave: true}
-		next(sess)
+		watching := s.eligible(in.Role)
+		tap := tapInput(sess, watching)
+		own := &tapped{Session: sess, in: tap.r}
+		s.mu.Lock()
+		s.active[own] = j
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.active, own)
+			s.mu.Unlock()
+		}()
+		if !watching || s.watch(ctx, sess, ps, room, role, tap) {
+			next(own)
+		} else if sess.Context().Err() == nil {
+			io.WriteString(sess, restore)
+		}
 		s.mu.Lock()
 		closing := s.closing
 		s.mu.Unlock()
