@@ -112,15 +112,14 @@ type connState struct {
 
 type connStateKey struct{}
 
-// arm closes the connection after the timeout unless a session is open by
-// then.
-func (c *connState) arm() {
+// arm closes the connection after d unless a session is open by then.
+func (c *connState) arm(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	c.timer = time.AfterFunc(c.timeout, func() {
+	c.timer = time.AfterFunc(d, func() {
 		if c.sessions.Load() == 0 {
 			c.conn.Close()
 		}
@@ -136,11 +135,12 @@ func (c *connState) stop() {
 }
 
 // trackConn is the server's ConnCallback: every new connection gets
-// OpenTimeout to open a session.
+// OpenTimeout to open a session, after the handshake's own time (a crowd
+// arriving at once on a busy machine can take seconds to shake hands).
 func (s *Server) trackConn(ctx ssh.Context, conn net.Conn) net.Conn {
 	st := &connState{conn: conn, timeout: s.opts.OpenTimeout}
 	ctx.SetValue(connStateKey{}, st)
-	st.arm()
+	st.arm(s.opts.HandshakeTimeout + s.opts.OpenTimeout)
 	context.AfterFunc(ctx, st.stop)
 	return conn
 }
@@ -156,7 +156,7 @@ func (s *Server) trackSession(next ssh.Handler) ssh.Handler {
 			st.sessions.Add(1)
 			defer func() {
 				if st.sessions.Add(-1) == 0 {
-					st.arm()
+					st.arm(st.timeout)
 				}
 			}()
 		}

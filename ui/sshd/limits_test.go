@@ -56,7 +56,7 @@ func TestRateRefusalHangsUp(t *testing.T) {
 // TestConnectionWithoutSessionIsClosed: a client that authenticates and
 // then opens no session is hung up after OpenTimeout.
 func TestConnectionWithoutSessionIsClosed(t *testing.T) {
-	e := start(t, true, "", "", func(o *sshd.Options) { o.OpenTimeout = 200 * time.Millisecond })
+	e := start(t, true, "", "", func(o *sshd.Options) { o.HandshakeTimeout, o.OpenTimeout = time.Second, 200*time.Millisecond })
 	cfg := &gossh.ClientConfig{User: "idle", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
 		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
 	conn, err := gossh.Dial("tcp", e.ssh.Addr().String(), cfg)

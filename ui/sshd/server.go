@@ -73,8 +73,11 @@ type Options struct {
 	// Default 100: a classroom behind one NAT fits, one address cannot
 	// take the whole door.
 	MaxPerAddress int
+	// HandshakeTimeout bounds a new connection's SSH handshake. Default
+	// 30s.
+	HandshakeTimeout time.Duration
 	// OpenTimeout closes a connection that has no session open for that
-	// long (after its handshake, or after its last session ended).
+	// long (after HandshakeTimeout, or after its last session ended).
 	// Default 30s.
 	OpenTimeout time.Duration
 	// IdleTimeout closes a connection on which nothing was read or written
@@ -119,6 +122,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPerAddress <= 0 {
 		o.MaxPerAddress = 100
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 30 * time.Second
 	}
 	if o.OpenTimeout <= 0 {
 		o.OpenTimeout = 30 * time.Second
@@ -230,7 +236,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}
-	srv.HandshakeTimeout = 30 * time.Second
+	srv.HandshakeTimeout = opts.HandshakeTimeout
 	srv.IdleTimeout = opts.IdleTimeout
 	s.srv = srv
 	return s, nil
