@@ -80,6 +80,17 @@ func Dial(ctx context.Context, o Options) (*Viewer, error) {
 	v.Stdin, _ = v.sess.StdinPipe()
 	out, _ := v.sess.StdoutPipe()
 	v.sess.Stderr = io.Discard
+	if o.Text != nil {
+		// Refusals are written to stderr: the text, for whoever reads it.
+		var mu sync.Mutex
+		var st Stripper
+		v.sess.Stderr = writerFunc(func(b []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			o.Text(st.Strip(nil, b))
+			return len(b), nil
+		})
+	}
 	if err := v.sess.Start(o.Command); err != nil {
 		conn.Close()
 		return nil, err
@@ -105,6 +116,10 @@ func Dial(ctx context.Context, o Options) (*Viewer, error) {
 	}()
 	return v, nil
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // Bytes is how many bytes the terminal has received.
 func (v *Viewer) Bytes() int64 { return v.bytes.Load() }

@@ -172,16 +172,45 @@ func (g *group) leave(m *member) {
 }
 
 // groupFor returns the group for key, starting it (its session and
-// program) when there is none. The caller must release it.
-func (s *Server) groupFor(key groupKey, role wire.Role, env []string) (*group, error) {
+// program) when there is none; sessions that arrive while it starts wait
+// for it, so that a crowd makes one group. The caller must release it.
+func (s *Server) groupFor(ctx context.Context, key groupKey, role wire.Role, env []string) (*group, error) {
 	s.mu.Lock()
-	if g := s.groups[key]; g != nil {
-		g.users++
+	if s.closing {
 		s.mu.Unlock()
-		return g.group, nil
+		return nil, errors.New("the server is shutting down")
 	}
+	if ref := s.groups[key]; ref != nil {
+		ref.users++
+		s.mu.Unlock()
+		select {
+		case <-ref.ready:
+		case <-ctx.Done():
+			s.releaseRef(key, ref)
+			return nil, ctx.Err()
+		}
+		if ref.err != nil {
+			s.releaseRef(key, ref)
+			return nil, ref.err
+		}
+		return ref.group, nil
+	}
+	ref := &groupRef{users: 1, ready: make(chan struct{})}
+	s.groups[key] = ref
+	s.handlers.Add(1) // the group's program, or this start if it fails
 	s.mu.Unlock()
-	// Dial outside the lock; a race to create the group is settled below.
+	g, err := s.startGroup(key, role, env)
+	ref.group, ref.err = g, err
+	close(ref.ready)
+	if err != nil {
+		s.handlers.Done()
+		s.releaseRef(key, ref)
+		return nil, err
+	}
+	return g, nil
+}
+
+func (s *Server) startGroup(key groupKey, role wire.Role, env []string) (*group, error) {
 	ctx, cancel := context.WithCancel(s.base)
 	ps, err := s.dial(ctx, key.room, "audience", role, s.Addr())
 	if err != nil {
@@ -194,19 +223,6 @@ func (s *Server) groupFor(key groupKey, role wire.Role, env []string) (*group, e
 	g.prog = tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(nil), tea.WithOutput(g),
 		tea.WithWindowSize(key.w, key.h), tea.WithEnvironment(env), tea.WithColorProfile(key.profile),
 		tea.WithoutSignalHandler())
-	s.mu.Lock()
-	if other := s.groups[key]; other != nil || s.closing {
-		s.mu.Unlock()
-		ps.Close()
-		cancel()
-		if other == nil {
-			return nil, errors.New("the server is shutting down")
-		}
-		return s.groupFor(key, role, env)
-	}
-	s.groups[key] = &groupRef{group: g, users: 1}
-	s.handlers.Add(1)
-	s.mu.Unlock()
 	go func() {
 		defer s.handlers.Done()
 		defer close(g.ended)
@@ -221,28 +237,40 @@ func (s *Server) groupFor(key groupKey, role wire.Role, env []string) (*group, e
 func (s *Server) releaseGroup(g *group) {
 	s.mu.Lock()
 	ref := s.groups[g.key]
-	last := false
-	if ref != nil && ref.group == g {
-		if ref.users--; ref.users == 0 {
-			delete(s.groups, g.key)
-			last = true
-		}
-	}
 	s.mu.Unlock()
-	if last {
-		g.mu.Lock()
-		if g.timer != nil {
-			g.timer.Stop()
-		}
-		g.mu.Unlock()
-		g.cancel()
-		<-g.ended
+	if ref != nil && ref.group == g {
+		s.releaseRef(g.key, ref)
 	}
 }
 
+func (s *Server) releaseRef(key groupKey, ref *groupRef) {
+	s.mu.Lock()
+	ref.users--
+	last := ref.users == 0
+	if last && s.groups[key] == ref {
+		delete(s.groups, key)
+	}
+	s.mu.Unlock()
+	if !last || ref.group == nil {
+		return
+	}
+	g := ref.group
+	g.mu.Lock()
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.mu.Unlock()
+	g.cancel()
+	<-g.ended
+}
+
+// groupRef counts a group's users; ready is closed once it started (or
+// failed to: err).
 type groupRef struct {
 	group *group
+	err   error
 	users int
+	ready chan struct{}
 }
 
 // watch shows sess the shared canvas of its group until the session ends
@@ -252,7 +280,7 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 	pty, winch, _ := sess.Pty()
 	env := append(sess.Environ(), "TERM="+pty.Term)
 	key := groupKey{room: room, w: pty.Window.Width, h: pty.Window.Height, term: pty.Term, profile: colorprofile.Env(env)}
-	g, err := s.groupFor(key, role, env)
+	g, err := s.groupFor(ctx, key, role, env)
 	if err != nil {
 		s.log.Info("ssh: no audience group; a program of its own", "room", room, "err", err)
 		return true

@@ -42,6 +42,18 @@ func TestPerAddressCap(t *testing.T) {
 	d.waitText("in room cap")
 }
 
+// TestMaxSessions: the door holds MaxSessions sessions at once and tells
+// the next one it is full.
+func TestMaxSessions(t *testing.T) {
+	e := start(t, true, "", "", func(o *sshd.Options) { o.MaxSessions = 2 })
+	a := e.connect("ann", nil, "full")
+	a.waitText("in room full")
+	b := e.connect("bo", nil, "full")
+	b.waitText("in room full")
+	c := e.connect("cy", nil, "full")
+	c.waitText("the server is full (2 sessions)")
+}
+
 // TestRateRefusalHangsUp: a session over the per-address rate is told why
 // and its whole connection is closed, not left open for more tries.
 func TestRateRefusalHangsUp(t *testing.T) {

@@ -493,6 +493,7 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		tap := tapInput(sess, watching)
 		own := &tapped{Session: sess, in: tap.r}
 		s.mu.Lock()
+		delete(s.active, sess) // one entry a session: MaxSessions counts them
 		s.active[own] = j
 		s.mu.Unlock()
 		defer func() {
