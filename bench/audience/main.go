@@ -249,6 +249,9 @@ func (t *tokens) when(id string) (time.Time, bool) {
 // else on the canvas looks like it.
 const tokenLen = 9
 
+// tokenRows is how many rows each bot's tokens cycle through.
+const tokenRows = 12
+
 func tokenOf(bot, k int) string { return fmt.Sprintf("Q%d%06dZ", bot, k%1_000_000) }
 
 // viewer is one SSH viewer's state.
@@ -300,7 +303,8 @@ func (v *viewer) text(b []byte, toks *tokens) {
 
 // bot is a drawing participant: its cursor walks at 60 Hz over the lower
 // part of the viewers' screen and every 200 ms it commits a token at the
-// next of its 6 rows, clearing the row it used 5 commits before.
+// next of its 12 rows (its own column), clearing the one it wrote 6
+// commits before.
 func bot(ctx context.Context, link string, b int, toks *tokens, wg *sync.WaitGroup) error {
 	s, err := session.Dial(ctx, link, session.Options{Name: "bot" + strconv.Itoa(b), Bot: true, NoMesh: true,
 		Color: model.Indexed(uint8(196 + b*6))})
@@ -336,12 +340,17 @@ func bot(ctx context.Context, link string, b int, toks *tokens, wg *sync.WaitGro
 				y := int32(28 + (i/40+b)%6)
 				s.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: x, Y: y}})
 			case <-commit.C:
-				row := int32(2 + b*8 + k%6)
-				old := int32(2 + b*8 + (k+1)%6)
+				// The renderer writes only the cells that change, so a
+				// token is found whole in the stream only where the cells
+				// were blank on screen before: each row is cleared 1.2 s
+				// after its token was written and written again 1.2 s later.
+				row := int32(2 + k%tokenRows)
+				old := int32(2 + (k+tokenRows/2)%tokenRows)
+				x := int32(10 + b*35)
 				id := tokenOf(b, k)
 				ops := []model.Op{
-					{Kind: model.OpRect, X: 60, Y: old, W: tokenLen, H: 1},
-					{Kind: model.OpText, X: 60, Y: row, Text: id, FG: model.Indexed(uint8(40 + b))},
+					{Kind: model.OpRect, X: x, Y: old, W: tokenLen, H: 1},
+					{Kind: model.OpText, X: x, Y: row, Text: id, FG: model.Indexed(uint8(40 + b))},
 				}
 				toks.add(id, time.Now())
 				if _, err := s.Commit(ops); err != nil && ctx.Err() == nil {

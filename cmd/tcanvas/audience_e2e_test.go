@@ -56,8 +56,9 @@ func watch(ctx context.Context, addr, local, user, room string, width, height in
 }
 
 // TestSSHAudienceFromOneAddress: 80 SSH sessions from one loopback address
-// join one room through a real `tcanvas serve --ssh`, and all of them get
-// the canvas: the door's sessions reach the authority in process and are
+// join one room through a real `tcanvas serve --ssh`, half as editors
+// (a canvas program each) and half as viewers (one shared program), and
+// all of them get the canvas: the door's sessions reach the authority in process and are
 // not throttled as one client by the authority's per-IP connection rate.
 // Meanwhile a plain WebSocket client hammering the authority from that same
 // address is still refused with 429.
@@ -95,7 +96,12 @@ func TestSSHAudienceFromOneAddress(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, err := watch(ctx, sshAddr, "127.0.0.1", "v"+strconv.Itoa(i), "talk", 80, 24)
+			// Half of them as viewers, who share one canvas program.
+			cmd := "talk"
+			if i%2 == 1 {
+				cmd = "talk --view"
+			}
+			w, err := watch(ctx, sshAddr, "127.0.0.1", "v"+strconv.Itoa(i), cmd, 80, 24)
 			if err != nil {
 				errs <- err
 				return
