@@ -119,7 +119,7 @@ func run(cfg config) error {
 			if err != nil {
 				return fmt.Errorf("%d viewers: %w", n, err)
 			}
-			fmt.Println(r)
+			fmt.Println(r.row)
 		}
 	}
 	return nil
@@ -381,12 +381,20 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 0, 64)
 }
 
-func runOne(cfg config, dir string, n int, shared bool) (string, error) {
+// result is one run's figures: the table row, and what tests check.
+type result struct {
+	row     string
+	joined  int
+	stayed  int
+	samples int
+}
+
+func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 	data := filepath.Join(dir, fmt.Sprintf("data-%d-%v", n, shared))
 	loadBefore := loadavg()
 	srv, err := startServer(cfg, data, n, shared)
 	if err != nil {
-		return "", err
+		return result{}, err
 	}
 	defer srv.stop()
 	pid := srv.cmd.Process.Pid
@@ -399,7 +407,7 @@ func runOne(cfg config, dir string, n int, shared bool) (string, error) {
 	link := srv.base + "/r/talk"
 	for b := range cfg.bots {
 		if err := bot(ctx, link, b, toks, &bots); err != nil {
-			return "", fmt.Errorf("bot %d: %w", b, err)
+			return result{}, fmt.Errorf("bot %d: %w", b, err)
 		}
 	}
 
@@ -479,7 +487,7 @@ func runOne(cfg config, dir string, n int, shared bool) (string, error) {
 	}
 	t0, err := cpuTicks(pid)
 	if err != nil {
-		return "", err
+		return result{}, err
 	}
 	w0 := time.Now()
 	time.Sleep(cfg.window)
@@ -545,9 +553,10 @@ func runOne(cfg config, dir string, n int, shared bool) (string, error) {
 	if !shared {
 		mode = "per viewer"
 	}
-	return fmt.Sprintf("| %d | %s | %s | %s / %s s | %.0f %% | %.0f MiB | %.1f / %.1f KB | %s / %s ms | %d of %d | %s → %s |",
+	row := fmt.Sprintf("| %d | %s | %s | %s / %s s | %.0f %% | %.0f MiB | %.1f / %.1f KB | %s / %s ms | %d of %d | %s → %s |",
 		n, mode, joinNote, secs(pct(joins, 0.5)), secs(joinMax), cpu, float64(rss)/1024,
-		mean/1000, maxRate/1000, ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), drops, expected, loadBefore, loadavg()), nil
+		mean/1000, maxRate/1000, ms(pct(lat, 0.5)), ms(pct(lat, 0.99)), drops, expected, loadBefore, loadavg())
+	return result{row: row, joined: joined, stayed: stayed, samples: len(lat)}, nil
 }
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
