@@ -90,9 +90,22 @@ func TestSSHAudienceFromOneAddress(t *testing.T) {
 	}()
 
 	ws := make([]*watcher, viewers)
+	// The first, an editor, creates the room (a viewer could not).
+	first, err := watch(ctx, sshAddr, "127.0.0.1", "v0", "talk", 80, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws[0] = first
+	for !first.seen("seq ") {
+		select {
+		case <-first.v.Done():
+			t.Fatalf("the first session ended:\n%s", first)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, viewers)
-	for i := range viewers {
+	for i := 1; i < viewers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
