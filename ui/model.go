@@ -99,8 +99,8 @@ func New(ctx context.Context, sess *session.Session, opts Options) *Model {
 		keys:  keymap.Default(),
 		help:  help.New(),
 		now:   opts.Now,
-		w:     opts.Width,
-		h:     opts.Height,
+		w:     min(max(opts.Width, 0), MaxWidth),
+		h:     min(max(opts.Height, 0), MaxHeight),
 		tool:  ToolPen,
 		brush: '#',
 		ascii: opts.ASCII,
@@ -293,6 +293,7 @@ func (m *Model) View() tea.View {
 }
 
 func (m *Model) resize(w, h int) {
+	w, h = ClampSize(w, h)
 	if w == m.w && h == m.h {
 		return
 	}

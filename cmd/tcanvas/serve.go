@@ -31,6 +31,7 @@ type serveConfig struct {
 	logLevel string
 	ice      []string
 	meshMax  int
+	maxPeers int
 	connRate float64
 	connMax  int
 	create   string
@@ -59,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Var((*listFlag)(&cfg.ice), "ice-server", "STUN/TURN URL handed to clients for the presence mesh (repeatable)")
 	fs.IntVar(&cfg.meshMax, "mesh-max", 8, "room size above which presence goes through the authority's relay")
+	fs.IntVar(&cfg.maxPeers, "max-peers", 64, "connections one room takes (an SSH audience of hundreds needs more)")
 	fs.Float64Var(&cfg.connRate, "conn-rate", 20, "new connections per second allowed from one IP address (burst: 5 seconds' worth)")
 	fs.StringVar(&cfg.create, "create", authority.CreateAnyone, "who may create a room by joining it: anyone (and owns it), open (nobody owns it; needs --open) or owner-token (only holders of $TCANVAS_CREATE_TOKEN, or of the token printed at start)")
 	fs.IntVar(&cfg.connMax, "conn-max", 256, "open TCP connections allowed from one IP address, idle ones included (-1: no cap)")
@@ -163,7 +165,7 @@ func startServer(ctx context.Context, cfg serveConfig, logOut io.Writer) (*embed
 		cluster.Advertise = advertiseURL(ln.Addr())
 	}
 	srv, err := authority.New(authority.Options{Store: st, Open: cfg.open, Create: cfg.create, CreateToken: cfg.createToken, IdleTimeout: cfg.idle, Logger: logger,
-		ICEServers: cfg.ice, MeshMax: cfg.meshMax,
+		ICEServers: cfg.ice, MeshMax: cfg.meshMax, MaxPeers: cfg.maxPeers,
 		ConnRate: rate.Limit(cfg.connRate), ConnBurst: int(5 * cfg.connRate), Cluster: cluster,
 		Budget: authority.Budget{ConnsPerIP: cfg.connMax}})
 	if err != nil {

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
@@ -23,6 +26,11 @@ type sshConfig struct {
 	hostKey  string
 	role     string
 	keysFile string
+	max      int     // --ssh-max-sessions
+	perAddr  int     // --ssh-per-address
+	rate     float64 // --ssh-rate
+	burst    int     // --ssh-burst
+	noShare  bool    // --ssh-no-share
 }
 
 func (c *sshConfig) flags(fs *flag.FlagSet) {
@@ -30,6 +38,11 @@ func (c *sshConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.hostKey, "ssh-host-key", "", "the SSH host key file, generated on first start if missing (default: ssh_host_ed25519_key in --data)")
 	fs.StringVar(&c.role, "ssh-role", "", "what anonymous SSH users may do: viewer or editor (default: what a link without a token gives: editor in open rooms, viewer in others)")
 	fs.StringVar(&c.keysFile, "ssh-authorized-keys", "", "file of SSH public keys and their roles, one per line: [viewer|editor] ssh-ed25519 AAAA… (no role: editor); read again when it changes")
+	fs.IntVar(&c.max, "ssh-max-sessions", 256, "SSH sessions at once")
+	fs.IntVar(&c.perAddr, "ssh-per-address", 100, "SSH sessions at once from one client IP")
+	fs.Float64Var(&c.rate, "ssh-rate", 2, "new SSH sessions per second from one client IP")
+	fs.IntVar(&c.burst, "ssh-burst", 20, "new SSH sessions from one client IP allowed at once before --ssh-rate applies")
+	fs.BoolVar(&c.noShare, "ssh-no-share", false, "give every SSH viewer a canvas program of its own (by default viewers of a room with the same terminal size share one until they touch a key)")
 }
 
 // start starts the front door beside the running authority e, or nothing
@@ -69,7 +82,22 @@ func (c *sshConfig) start(e *embedded, data string, stdout io.Writer) (stop func
 			col, _ := parseColor("", name) // a name's default colour always parses
 			return col
 		},
-		Logger: e.log,
+		// In process: the door's sessions are its clients', not one
+		// loopback client's, and its own limits below have applied; the
+		// authority's byte budgets see each user's own address.
+		HTTPClient: func(remote net.Addr) *http.Client {
+			host, _, err := net.SplitHostPort(remote.String())
+			if err != nil {
+				host = remote.String()
+			}
+			return e.srv.InProcessClient(host)
+		},
+		MaxSessions:   c.max,
+		MaxPerAddress: c.perAddr,
+		SessionRate:   rate.Limit(c.rate),
+		SessionBurst:  c.burst,
+		NoShare:       c.noShare,
+		Logger:        e.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("serve: --ssh: %w", err)

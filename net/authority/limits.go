@@ -39,6 +39,15 @@ func WithoutAddressLimits(ctx context.Context) context.Context {
 	return context.WithValue(ctx, clientKey{}, exemptAddr)
 }
 
+// inProcessKey marks a request that came through InProcessClient.
+type inProcessKey struct{}
+
+// inProcess reports a request that came through InProcessClient.
+func inProcess(r *http.Request) bool {
+	v, _ := r.Context().Value(inProcessKey{}).(bool)
+	return v
+}
+
 // attributedIP is the address a trusted caller put on the request, if any.
 func attributedIP(r *http.Request) (string, bool) {
 	ip, ok := r.Context().Value(clientKey{}).(string)
@@ -140,9 +149,12 @@ func hostOf(a net.Addr) string {
 // InProcessClient returns an HTTP client that reaches s without the
 // network, for a trusted caller in the same process that connects on
 // behalf of its own users (the SSH door: session.Options.HTTPClient).
-// Every request it makes is attributed to ip for the per-address limits
-// (connection rate, stored bytes per second), or exempt from them when ip
-// is "". Per-connection limits apply as to anyone. The URL's host is
+// Every request it makes is attributed to ip for the per-address budgets
+// (stored bytes per second, long-lived requests), or exempt from them when
+// ip is "". The per-address rate of new connections does not apply: the
+// caller limits its own users' sessions per address (the SSH door's rate
+// limiter and session cap), and hundreds of viewers behind one NAT or one
+// loopback address are its business, not an attack on this server. Per-connection limits apply as to anyone. The URL's host is
 // ignored; its path names the room as usual.
 func (s *Server) InProcessClient(ip string) *http.Client {
 	return &http.Client{Transport: &http.Transport{
@@ -201,6 +213,7 @@ func (l *pipeListener) dial(ctx context.Context, s *Server, ip string) (net.Conn
 	}
 	l.once.Do(func() {
 		hs := &http.Server{Handler: s, ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			ctx = context.WithValue(ctx, inProcessKey{}, true)
 			if pc, ok := c.(*pipeConn); ok && pc.ip != "" {
 				return WithClientIP(ctx, pc.ip)
 			}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,7 +21,6 @@ import (
 	"charm.land/wish/v2/activeterm"
 	bm "charm.land/wish/v2/bubbletea"
 	"charm.land/wish/v2/logging"
-	"charm.land/wish/v2/ratelimiter"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
@@ -67,6 +69,35 @@ type Options struct {
 	// 20.
 	SessionRate  rate.Limit
 	SessionBurst int
+	// MaxPerAddress caps the sessions open at once from one client IP.
+	// Default 100: a classroom behind one NAT fits, one address cannot
+	// take the whole door.
+	MaxPerAddress int
+	// HandshakeTimeout bounds a new connection's SSH handshake. Default
+	// 30s.
+	HandshakeTimeout time.Duration
+	// OpenTimeout closes a connection that has no session open for that
+	// long (after HandshakeTimeout, or after its last session ended).
+	// Default 30s.
+	OpenTimeout time.Duration
+	// IdleTimeout closes a connection on which nothing was read or written
+	// for that long; the door sends keepalives every third of it, which a
+	// live client answers. Default 90s.
+	IdleTimeout time.Duration
+	// MaxJoining is how many sessions may be joining their room at once;
+	// the others wait their turn, and are told so. Default 8.
+	MaxJoining int
+	// HTTPClient, when set, gives the HTTP client a session joins the
+	// authority with, on behalf of the SSH client at remote: an in-process
+	// authority gives authority.Server.InProcessClient for remote's host,
+	// so that the door's sessions are not throttled by the authority's
+	// per-IP connection rate as one client, and its per-address budgets
+	// see each user's real address. Default: TCP to Authority.
+	HTTPClient func(remote net.Addr) *http.Client
+	// NoShare gives every session a canvas program of its own. By default
+	// viewers who have not touched their terminal share one per room and
+	// terminal size (see audience.go).
+	NoShare bool
 	// Session is the base of every participant's session options (tests
 	// set backoffs); Name, Color, Token and NoMesh are set per user.
 	Session session.Options
@@ -89,6 +120,21 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SessionBurst <= 0 {
 		o.SessionBurst = 20
+	}
+	if o.MaxPerAddress <= 0 {
+		o.MaxPerAddress = 100
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 30 * time.Second
+	}
+	if o.OpenTimeout <= 0 {
+		o.OpenTimeout = 30 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 90 * time.Second
+	}
+	if o.MaxJoining <= 0 {
+		o.MaxJoining = 8
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -115,6 +161,11 @@ type Server struct {
 	tokens   map[grantKey]string // granted tokens, reused by later sessions
 	handlers sync.WaitGroup      // our session handlers
 	serving  sync.WaitGroup      // the accept loop
+
+	groups  map[groupKey]*groupRef // audience groups, under mu
+	perAddr perAddress             // open sessions by client IP
+	joining chan struct{}          // one token per session joining its room
+	queued  atomic.Int32           // sessions waiting for a token
 }
 
 type grantKey struct {
@@ -147,18 +198,23 @@ func New(opts Options) (*Server, error) {
 	if err := os.MkdirAll(filepath.Dir(opts.HostKeyPath), 0o700); err != nil {
 		return nil, fmt.Errorf("sshd: host key: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger.With("component", "ssh"), active: map[ssh.Session]*joined{}, tokens: map[grantKey]string{}}
+	s := &Server{opts: opts, log: opts.Logger.With("component", "ssh"), active: map[ssh.Session]*joined{}, tokens: map[grantKey]string{},
+		joining: make(chan struct{}, opts.MaxJoining), groups: map[groupKey]*groupRef{}}
 	s.base, s.kill = context.WithCancel(context.Background())
 	sopts := []ssh.Option{
 		wish.WithHostKeyPath(opts.HostKeyPath),
 		wish.WithMiddleware(
 			bm.MiddlewareWithProgramHandler(s.program), // innermost: runs last
 			s.join,
+			s.boundSize,
 			activeterm.Middleware(),
 			s.needTerminal,
-			ratelimiter.Middleware(ratelimiter.NewRateLimiter(opts.SessionRate, opts.SessionBurst, 10_000)),
+			s.limitAddress,
+			s.limitRate,
+			s.trackSession,
 			logging.MiddlewareWithLogger(printfLogger{s.log}), // outermost: runs first
 		),
+		ssh.WrapConn(s.trackConn),
 	}
 	if opts.Keys != nil {
 		// A key not in the file is refused, so that the client offers its
@@ -181,7 +237,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}
-	srv.HandshakeTimeout = 30 * time.Second
+	srv.HandshakeTimeout = opts.HandshakeTimeout
+	srv.IdleTimeout = opts.IdleTimeout
 	s.srv = srv
 	return s, nil
 }
@@ -402,7 +459,12 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		name := displayName(sess.User())
 		role, keyed := s.role(sess, view)
 		gone := context.AfterFunc(sess.Context(), cancel) // a client that leaves while we join
-		ps, err := s.dial(ctx, room, name, role)
+		if !s.waitTurn(ctx, sess) {
+			gone()
+			return
+		}
+		ps, err := s.dial(ctx, room, name, role, sess.RemoteAddr())
+		<-s.joining
 		if !gone() || err != nil {
 			if err == nil {
 				ps.Close()
@@ -431,7 +493,23 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		welcome := fmt.Sprintf("welcome, %s: you are %s in room %s · ? shows the keys · q leaves", name, article(in.Role), room)
 		j.sess = ps
 		j.uo = ui.Options{Share: s.command(room), Welcome: welcome, NoSave: true}
-		next(sess)
+		watching := s.eligible(in.Role)
+		tap := tapInput(sess, watching)
+		own := &tapped{Session: sess, in: tap.r}
+		s.mu.Lock()
+		delete(s.active, sess) // one entry a session: MaxSessions counts them
+		s.active[own] = j
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.active, own)
+			s.mu.Unlock()
+		}()
+		if !watching || s.watch(ctx, sess, ps, room, role, tap) {
+			next(own)
+		} else if sess.Context().Err() == nil {
+			io.WriteString(sess, restore)
+		}
 		s.mu.Lock()
 		closing := s.closing
 		s.mu.Unlock()
@@ -440,6 +518,28 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 		} else if err := ps.Err(); err != nil {
 			wish.Println(sess, "tcanvas: "+err.Error())
 		}
+	}
+}
+
+// waitTurn takes one of the MaxJoining places of sessions joining their
+// room, telling a session that has to wait how many are ahead of it: a
+// crowd arriving at once queues here rather than every join timing out
+// on an authority busy with all of them. It is false when the session
+// ended while it waited.
+func (s *Server) waitTurn(ctx context.Context, sess ssh.Session) bool {
+	select {
+	case s.joining <- struct{}{}:
+		return true
+	default:
+	}
+	ahead := s.queued.Add(1)
+	defer s.queued.Add(-1)
+	wish.Printf(sess, "tcanvas: the room is busy letting people in; you are number %d in the queue…\n", ahead)
+	select {
+	case s.joining <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -455,7 +555,7 @@ func article(r wire.Role) string {
 // any first joiner does, and refused to a viewer, who could never draw in
 // it. The authority limits new connections per IP and every SSH session
 // comes from this process, so a refused dial is retried a few times.
-func (s *Server) dial(ctx context.Context, room, name string, role wire.Role) (*session.Session, error) {
+func (s *Server) dial(ctx context.Context, room, name string, role wire.Role, remote net.Addr) (*session.Session, error) {
 	token := ""
 	if role != "" {
 		t, err := s.token(ctx, room, role)
@@ -475,6 +575,9 @@ func (s *Server) dial(ctx context.Context, room, name string, role wire.Role) (*
 	// Every SSH participant runs in this process: a WebRTC mesh between
 	// them would be pure cost, and the relay is on loopback.
 	so.NoMesh = true
+	if s.opts.HTTPClient != nil {
+		so.HTTPClient = s.opts.HTTPClient(remote)
+	}
 	link := strings.TrimSuffix(s.opts.Authority, "/") + "/r/" + room
 	var err error
 	for attempt, wait := 0, 200*time.Millisecond; attempt < 4; attempt, wait = attempt+1, wait*2 {

@@ -37,7 +37,7 @@ type env struct {
 	ssh  *sshd.Server
 }
 
-func start(t *testing.T, open bool, role wire.Role, keys string) *env {
+func start(t *testing.T, open bool, role wire.Role, keys string, mods ...func(*sshd.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "db"))
@@ -76,6 +76,9 @@ func start(t *testing.T, open bool, role wire.Role, keys string) *env {
 		if opts.Keys, err = sshd.LoadKeys(path, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, mod := range mods {
+		mod(&opts)
 	}
 	e.ssh, err = sshd.New(opts)
 	if err != nil {
