@@ -682,38 +682,82 @@ func TestBlankLookingNameRefused(t *testing.T) {
 }
 
 // TestInProcessClientAttributesAddresses: the trusted path for the SSH
-// door. Its users all come from one process, but InProcessClient(ip)
-// attributes each one's requests to its own address for the per-address
-// limits, or exempts them (ip ""), and never passes through the TCP
-// listener's per-address cap.
+// door. Its users all come from one process; InProcessClient(ip) skips
+// the per-IP rate of new connections (the door rate-limits its own users'
+// sessions per address) but attributes each user's commits to its own
+// address for the per-address stored-bytes budget, or exempts them (ip
+// ""), and never passes through the TCP listener's per-address cap. TCP
+// clients stay under every limit.
 func TestInProcessClientAttributesAddresses(t *testing.T) {
-	e := startServed(t, authority.Options{Open: true, ConnRate: 1, ConnBurst: 2})
+	const addrBudget = 8 << 10 // bytes per second, 8 s of burst
+	e := startServed(t, authority.Options{Open: true, ConnRate: 1, ConnBurst: 2, CommitRate: 1000, CommitBurst: 1000,
+		Budget: authority.Budget{StoreBytes: 1 << 30, RoomStoreBytes: 1 << 30, AddrStoreBytes: addrBudget}})
 	ctx := ctxT(t)
 	link := "http://tcanvas.invalid/r/door" // the host is not dialled
-	dialAs := func(ip, name string) (*rawclient.Client, error) {
+	dialAs := func(ip, name string) *rawclient.Client {
+		t.Helper()
 		c, err := rawclient.DialWith(ctx, link, helloOf(name), &websocket.DialOptions{HTTPClient: e.srv.InProcessClient(ip)})
 		if err != nil {
-			return nil, err
+			t.Fatalf("in-process join of %s as %q: %v", name, ip, err)
 		}
 		t.Cleanup(func() { c.WS.CloseNow() })
-		return c, c.Sync(ctx)
-	}
-	for i := range 2 {
-		if _, err := dialAs("203.0.113.7", fmt.Sprintf("u%d", i)); err != nil {
-			t.Fatalf("join %d as 203.0.113.7: %v", i, err)
+		if err := c.Sync(ctx); err != nil {
+			t.Fatalf("in-process join of %s as %q: %v", name, ip, err)
 		}
+		return c
 	}
-	if _, err := dialAs("203.0.113.7", "u2"); err == nil || !strings.Contains(err.Error(), "429") {
-		t.Fatalf("third join in a burst of 2 from one attributed address: %v; want 429", err)
-	}
-	c, err := dialAs("203.0.113.8", "v")
-	if err != nil {
-		t.Fatalf("another attributed address: %v", err)
-	}
-	committed(t)(c.Commit(ctx, "v-1", rawclient.Text(0, 0, "door")))
+	// Five in-process joins from one address, past a burst of 2.
+	var door []*rawclient.Client
 	for i := range 5 {
-		if _, err := dialAs("", fmt.Sprintf("x%d", i)); err != nil {
-			t.Fatalf("exempt join %d: %v", i, err)
+		door = append(door, dialAs("203.0.113.7", fmt.Sprintf("u%d", i)))
+	}
+	// TCP clients from one address are still held to it.
+	for i := range 2 {
+		joinFrom(t, ctx, e.link("door"), fmt.Sprintf("tcp%d", i), "127.0.0.3")
+	}
+	if c, err := rawclient.DialWith(ctx, e.link("door"), helloOf("tcp2"), wsFrom("127.0.0.3")); err == nil {
+		c.WS.CloseNow()
+		t.Fatal("a third TCP join in a burst of 2 from one address was let in")
+	} else if !strings.Contains(err.Error(), "429") {
+		t.Fatalf("a third TCP join in a burst of 2: %v; want 429", err)
+	}
+	// Spend 203.0.113.7's stored-bytes budget from one of its connections.
+	reject := func(c *rawclient.Client, id string, op model.Op) *wire.Reject {
+		t.Helper()
+		f, err := c.Commit(ctx, id, op)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if f.T != wire.TReject {
+			return nil
+		}
+		var m wire.Reject
+		f.Decode(&m)
+		return &m
+	}
+	spent := false
+	for k := 0; k < 500 && !spent; k++ {
+		op := model.Op{Kind: model.OpRect, W: 64, H: 64, Ch: rune('a' + k%2)}
+		if m := reject(door[0], fmt.Sprintf("u0-%d", k), op); m != nil {
+			if m.Code != wire.CodeRateLimited || !strings.Contains(m.Reason, "your address") {
+				t.Fatalf("refused with %+v, want the address's stored-bytes budget", m)
+			}
+			spent = true
+		}
+	}
+	if !spent {
+		t.Fatal("500 64×64 rectangles never spent an 8 KiB/s address budget")
+	}
+	small := rawclient.Text(0, 40, "x")
+	// Another connection of the same address shares the budget...
+	if m := reject(door[1], "u1-1", small); m == nil || !strings.Contains(m.Reason, "your address") {
+		t.Fatalf("another connection of the spent address: %+v, want refused for the address", m)
+	}
+	// ...while another address, and the exempt path, commit.
+	if m := reject(dialAs("203.0.113.8", "v"), "v-1", small); m != nil {
+		t.Fatalf("another attributed address was refused: %+v", m)
+	}
+	if m := reject(dialAs("", "x"), "x-1", small); m != nil {
+		t.Fatalf("the exempt path was refused: %+v", m)
 	}
 }

@@ -253,6 +253,12 @@ func (s *Server) LiveRooms() int {
 
 // allowConn applies the per-IP rate of new connections.
 func (s *Server) allowConn(r *http.Request) bool {
+	if inProcess(r) {
+		// A trusted front door (InProcessClient) rate-limits its own users'
+		// sessions per address; its requests still count for every other
+		// per-address budget under the address it attributes.
+		return true
+	}
 	ip := s.clientIP(r)
 	if ip == exemptAddr {
 		return true
