@@ -40,9 +40,10 @@ var ErrArt = errors.New("cannot draw this file")
 // to the start of the line, and SUB (0x1A) ends the picture, as it does
 // before the SAUCE record of .ans files. A space with no background and no
 // visible attribute is transparent: the canvas under it is left alone.
-// Runes that cannot fill a cell are replaced: wide ones by '?' (keeping
-// their two columns, so the rest of the row stays aligned), invalid UTF-8
-// by '?'; zero-width and control runes are dropped.
+// Wide runes (CJK, emoji) take two columns, as on a terminal, and writing
+// over either half of one erases it. Runes that cannot fill a cell are
+// replaced: invalid UTF-8 and runes of uncertain width by '?'; zero-width
+// and control runes are dropped.
 func ParseArt(r io.Reader) (Art, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxArtBytes+1))
 	if err != nil {
@@ -58,7 +59,7 @@ func ParseArt(r io.Reader) (Art, error) {
 	a := Art{Cells: make([]model.CellAt, 0, len(p.cells))}
 	for pt, c := range p.cells {
 		a.Cells = append(a.Cells, model.CellAt{X: pt.X, Y: pt.Y, Cell: c})
-		a.W, a.H = max(a.W, pt.X+1), max(a.H, pt.Y+1)
+		a.W, a.H = max(a.W, pt.X+int32(c.Width())), max(a.H, pt.Y+1)
 	}
 	slices.SortFunc(a.Cells, func(x, y model.CellAt) int {
 		return cmp.Or(cmp.Compare(x.Y, y.Y), cmp.Compare(x.X, y.X))
@@ -90,11 +91,11 @@ func (p *artParser) parse(b []byte) error {
 		case r == utf8.RuneError && n == 1:
 			p.put('?', 1)
 		default:
-			switch err := model.ValidateRune(r); {
+			switch w, err := model.RuneWidth(r); {
 			case err == nil:
-				p.put(r, 1)
-			case errors.Is(err, model.ErrWideRune):
-				p.put('?', 2)
+				p.put(r, int32(w))
+			case errors.Is(err, model.ErrUnsureWidth):
+				p.put('?', 1)
 			}
 			// Control and zero-width runes take no column: dropped.
 		}
@@ -110,6 +111,12 @@ func (p *artParser) put(r rune, width int32) {
 	c := p.style
 	c.Ch = r
 	pt := model.Point{X: p.x, Y: p.y}
+	if left := (model.Point{X: p.x - 1, Y: p.y}); p.cells[left].IsWide() {
+		delete(p.cells, left) // its right half is being overwritten
+	}
+	if width == 2 {
+		delete(p.cells, model.Point{X: p.x + 1, Y: p.y})
+	}
 	if r == ' ' && c.BG == model.ColorDefault && c.Attr&(model.Underline|model.Reverse|model.Strike) == 0 {
 		delete(p.cells, pt) // a terminal's space erases what the pen wrote before
 	} else {
