@@ -225,3 +225,52 @@ func TestGoldenASCII(t *testing.T) {
 	h.sync()
 	h.golden("ascii")
 }
+
+// wideScene draws what people type beyond ASCII: a box holding a line of
+// CJK and emoji typed with the text tool, an accent typed as a separate
+// combining key (composed onto its letter), an emoji with a skin tone (two
+// code points: refused, with the notice on screen), and a pasted line of
+// wide characters dropped so that it cuts a wide character in half.
+func wideScene(t *testing.T, name string, opts ...func(*Options)) *harness {
+	h := newHarness(t, newAuthority(t, true), name, "ann", model.Indexed(203), opts...)
+	h.keys("b")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{30, 6})
+	h.keys("t")
+	h.tap(6, 3)
+	h.typeText("漢字 😀 wide\nnaïve cafe")
+	h.keys("\u0301") // composes with the e before it: café
+	h.keys("esc")
+	h.send(tea.PasteMsg{Content: "日本語 ★ ✓ 🎉"})
+	h.tap(9, 9) // drop it
+	h.tap(10, 9)
+	h.typeText("x") // over the right half of 日: erases all of it
+	h.send(tea.KeyPressMsg{Text: "👍🏽"})
+	h.keys("esc")
+	h.sync()
+	return h
+}
+
+func TestGoldenWide(t *testing.T) {
+	h := wideScene(t, "wide")
+	if got := canvasText(h.sess, model.Rect{X: 4, Y: 2, W: 20, H: 1}); got != "漢字 😀 wide" {
+		t.Fatalf("typed line on the canvas: %q", got)
+	}
+	if got := canvasText(h.sess, model.Rect{X: 4, Y: 3, W: 20, H: 1}); got != "naïve café" {
+		t.Fatalf("composed line on the canvas: %q", got)
+	}
+	if got := canvasText(h.sess, model.Rect{X: 7, Y: 8, W: 20, H: 1}); got != " x本語 ★ ✓ 🎉" {
+		t.Fatalf("pasted line on the canvas: %q", got)
+	}
+	h.golden("wide")
+}
+
+func TestGoldenWideASCII(t *testing.T) {
+	h := wideScene(t, "wide_ascii", func(o *Options) { o.ASCII = true })
+	plain, _ := h.screen()
+	for _, r := range plain {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q (%U)", r, r)
+		}
+	}
+	h.golden("wide_ascii")
+}
