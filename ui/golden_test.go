@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -273,4 +275,26 @@ func TestGoldenWideASCII(t *testing.T) {
 		}
 	}
 	h.golden("wide_ascii")
+}
+
+// TestPaletteNoColor: with NO_COLOR every swatch would be a blank space;
+// each is named by its index instead, the chosen one reversed, and the
+// whole panel stays inside ASCII in ASCII mode.
+func TestPaletteNoColor(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "nocolor", "ann", model.Indexed(203), func(o *Options) {
+		o.Profile = colorprofile.ASCII
+		o.ASCII = true
+	})
+	h.keys("c")
+	plain, _ := h.screen()
+	for _, want := range []string{"0001020304", "c4c5c6", "e8e9ea", "now default"} {
+		if !strings.Contains(plain, want) {
+			t.Fatalf("palette without colour lacks %q:\n%s", want, plain)
+		}
+	}
+	for _, r := range plain {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q in the palette", r)
+		}
+	}
 }
