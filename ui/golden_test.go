@@ -298,3 +298,23 @@ func TestPaletteNoColor(t *testing.T) {
 		}
 	}
 }
+
+// TestWideBrush: a wide brush is accepted, a freehand stroke across a row
+// draws one character per two columns, a rect fill of odd width is
+// evened, and a two-code-point brush is refused with a message.
+func TestWideBrush(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "widebrush", "ann", model.Indexed(203))
+	h.keys("B", "漢")
+	h.keys("p", "space")
+	h.repeat("l", 6)
+	h.keys("space")
+	h.sync()
+	if got := canvasText(h.sess, model.Rect{W: 10, H: 1}); got != "漢漢漢漢" {
+		t.Fatalf("wide stroke: %q", got)
+	}
+	h.send(keyMsg("B"), tea.KeyPressMsg{Text: "👍🏽"})
+	plain, _ := h.screen()
+	if !strings.Contains(plain, "U+1F44D U+1F3FD") {
+		t.Fatalf("no message for a two-code-point brush:\n%s", plain)
+	}
+}

@@ -197,7 +197,7 @@ func (m *Model) drawGhosts(vp model.Rect) {
 			case s.kind == shapeBox:
 				ch = m.boxCell(ch, x, y, c.Ch)
 			}
-			*c = model.Cell{Ch: ch, FG: col, BG: c.BG, Attr: model.Faint}
+			m.setCanvasCell(vp, x, y, model.Cell{Ch: ch, FG: col, BG: c.BG, Attr: model.Faint})
 		})
 	}
 }
@@ -218,7 +218,7 @@ func (m *Model) drawStroke(vp model.Rect) {
 		if s.kind == shapeBox {
 			ch = m.boxCell(ch, x, y, c.Ch)
 		}
-		*c = model.Cell{Ch: ch, FG: m.fg, BG: m.bg}
+		m.setCanvasCell(vp, x, y, model.Cell{Ch: ch, FG: m.fg, BG: m.bg})
 	})
 }
 
