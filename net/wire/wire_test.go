@@ -178,6 +178,8 @@ func FuzzDecodePresence(f *testing.F) {
 	p.HasViewport, p.Viewport = true, model.Rect{W: 80, H: 24}
 	f.Add(p.AppendBinary(nil))
 	f.Add([]byte{0x40, 0, 1})
+	p.HasTool, p.Brush, p.Ghost = true, '漢', &Ghost{Kind: GhostRect, Ch: '😀', Points: []model.Point{{X: 0, Y: 0}, {X: 4, Y: 2}}} // wide brush and ghost
+	f.Add(p.AppendBinary(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := DecodePresence(b)
 		if err != nil {
