@@ -297,6 +297,16 @@ func TestPaletteNoColor(t *testing.T) {
 			t.Fatalf("ASCII mode shows %q in the palette", r)
 		}
 	}
+	h.keys("esc", "?")
+	help, _ := h.screen()
+	if !strings.Contains(help, "ASCII") {
+		t.Fatalf("help did not open:\n%s", help)
+	}
+	for _, r := range help {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q in the help", r)
+		}
+	}
 }
 
 // TestWideBrush: a wide brush is accepted, a freehand stroke across a row
