@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/tcanvas/tcanvas/model"
 )
 
@@ -42,8 +44,9 @@ var ErrArt = errors.New("cannot draw this file")
 // visible attribute is transparent: the canvas under it is left alone.
 // Wide runes (CJK, emoji) take two columns, as on a terminal, and writing
 // over either half of one erases it. Runes that cannot fill a cell are
-// replaced: invalid UTF-8 and runes of uncertain width by '?'; zero-width
-// and control runes are dropped.
+// replaced: invalid UTF-8 and runes of uncertain width by '?'. A combining
+// mark joins the character before it where Unicode composes the two (e and
+// U+0301 become é); other zero-width and control runes are dropped.
 func ParseArt(r io.Reader) (Art, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxArtBytes+1))
 	if err != nil {
@@ -71,6 +74,24 @@ type artParser struct {
 	x, y  int32
 	style model.Cell // Ch unused
 	cells map[model.Point]model.Cell
+	last  model.Point // where the pen last put a character
+}
+
+// compose joins combining mark r to the character just written, where
+// Unicode composes them into one (e + U+0301 is é); otherwise the mark is
+// dropped, as a terminal without the composed glyph would overprint it.
+func (p *artParser) compose(r rune) {
+	c, ok := p.cells[p.last]
+	if !ok || p.x != p.last.X+int32(c.Width()) || p.y != p.last.Y {
+		return
+	}
+	if s := norm.NFC.String(string(c.Ch) + string(r)); utf8.RuneCountInString(s) == 1 {
+		ch, _ := utf8.DecodeRuneInString(s)
+		if _, err := model.RuneWidth(ch); err == nil && model.IsWide(ch) == c.IsWide() {
+			c.Ch = ch
+			p.cells[p.last] = c
+		}
+	}
 }
 
 func (p *artParser) parse(b []byte) error {
@@ -96,6 +117,8 @@ func (p *artParser) parse(b []byte) error {
 				p.put(r, int32(w))
 			case errors.Is(err, model.ErrUnsureWidth):
 				p.put('?', 1)
+			case errors.Is(err, model.ErrZeroWidth):
+				p.compose(r)
 			}
 			// Control and zero-width runes take no column: dropped.
 		}
@@ -117,6 +140,7 @@ func (p *artParser) put(r rune, width int32) {
 	if width == 2 {
 		delete(p.cells, model.Point{X: p.x + 1, Y: p.y})
 	}
+	p.last = pt
 	if r == ' ' && c.BG == model.ColorDefault && c.Attr&(model.Underline|model.Reverse|model.Strike) == 0 {
 		delete(p.cells, pt) // a terminal's space erases what the pen wrote before
 	} else {
