@@ -19,10 +19,10 @@ import (
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/session"
-	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/wire"
 	"github.com/tcanvas/tcanvas/ui/sshd"
 )
