@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/tcanvas/tcanvas/model"
 )
 
@@ -40,9 +42,11 @@ var ErrArt = errors.New("cannot draw this file")
 // to the start of the line, and SUB (0x1A) ends the picture, as it does
 // before the SAUCE record of .ans files. A space with no background and no
 // visible attribute is transparent: the canvas under it is left alone.
-// Runes that cannot fill a cell are replaced: wide ones by '?' (keeping
-// their two columns, so the rest of the row stays aligned), invalid UTF-8
-// by '?'; zero-width and control runes are dropped.
+// Wide runes (CJK, emoji) take two columns, as on a terminal, and writing
+// over either half of one erases it. Runes that cannot fill a cell are
+// replaced: invalid UTF-8 and runes of uncertain width by '?'. A combining
+// mark joins the character before it where Unicode composes the two (e and
+// U+0301 become é); other zero-width and control runes are dropped.
 func ParseArt(r io.Reader) (Art, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxArtBytes+1))
 	if err != nil {
@@ -58,7 +62,7 @@ func ParseArt(r io.Reader) (Art, error) {
 	a := Art{Cells: make([]model.CellAt, 0, len(p.cells))}
 	for pt, c := range p.cells {
 		a.Cells = append(a.Cells, model.CellAt{X: pt.X, Y: pt.Y, Cell: c})
-		a.W, a.H = max(a.W, pt.X+1), max(a.H, pt.Y+1)
+		a.W, a.H = max(a.W, pt.X+int32(c.Width())), max(a.H, pt.Y+1)
 	}
 	slices.SortFunc(a.Cells, func(x, y model.CellAt) int {
 		return cmp.Or(cmp.Compare(x.Y, y.Y), cmp.Compare(x.X, y.X))
@@ -70,6 +74,24 @@ type artParser struct {
 	x, y  int32
 	style model.Cell // Ch unused
 	cells map[model.Point]model.Cell
+	last  model.Point // where the pen last put a character
+}
+
+// compose joins combining mark r to the character just written, where
+// Unicode composes them into one (e + U+0301 is é); otherwise the mark is
+// dropped, as a terminal without the composed glyph would overprint it.
+func (p *artParser) compose(r rune) {
+	c, ok := p.cells[p.last]
+	if !ok || p.x != p.last.X+int32(c.Width()) || p.y != p.last.Y {
+		return
+	}
+	if s := norm.NFC.String(string(c.Ch) + string(r)); utf8.RuneCountInString(s) == 1 {
+		ch, _ := utf8.DecodeRuneInString(s)
+		if _, err := model.RuneWidth(ch); err == nil && model.IsWide(ch) == c.IsWide() {
+			c.Ch = ch
+			p.cells[p.last] = c
+		}
+	}
 }
 
 func (p *artParser) parse(b []byte) error {
@@ -90,11 +112,13 @@ func (p *artParser) parse(b []byte) error {
 		case r == utf8.RuneError && n == 1:
 			p.put('?', 1)
 		default:
-			switch err := model.ValidateRune(r); {
+			switch w, err := model.RuneWidth(r); {
 			case err == nil:
-				p.put(r, 1)
-			case errors.Is(err, model.ErrWideRune):
-				p.put('?', 2)
+				p.put(r, int32(w))
+			case errors.Is(err, model.ErrUnsureWidth):
+				p.put('?', 1)
+			case errors.Is(err, model.ErrZeroWidth):
+				p.compose(r)
 			}
 			// Control and zero-width runes take no column: dropped.
 		}
@@ -110,6 +134,13 @@ func (p *artParser) put(r rune, width int32) {
 	c := p.style
 	c.Ch = r
 	pt := model.Point{X: p.x, Y: p.y}
+	if left := (model.Point{X: p.x - 1, Y: p.y}); p.cells[left].IsWide() {
+		delete(p.cells, left) // its right half is being overwritten
+	}
+	if width == 2 {
+		delete(p.cells, model.Point{X: p.x + 1, Y: p.y})
+	}
+	p.last = pt
 	if r == ' ' && c.BG == model.ColorDefault && c.Attr&(model.Underline|model.Reverse|model.Strike) == 0 {
 		delete(p.cells, pt) // a terminal's space erases what the pen wrote before
 	} else {

@@ -51,7 +51,7 @@ func TestPipeCommands(t *testing.T) {
 	if len(evs) == 0 || evs[0]["event"] != "welcome" {
 		t.Fatalf("first event is not welcome: %v", out.raw)
 	}
-	wantErrors := map[float64]string{2: "bad_json", 3: "unknown_command", 4: "bad_command", 5: "invalid",
+	wantErrors := map[float64]string{2: "bad_json", 3: "unknown_command", 4: "bad_command",
 		11: "nothing_to_undo", 16: "invalid", 17: "bad_json", 18: "bad_command", 19: "bad_json", 20: "bad_json"}
 	for _, e := range out.find("error") {
 		line, _ := e["line"].(float64)
@@ -83,20 +83,20 @@ func TestPipeCommands(t *testing.T) {
 			syncedAt = i
 		}
 	}
-	if own != 6 || syncedAt < 0 {
-		t.Fatalf("%d own committed events (want 6), synced at %d:\n%s", own, syncedAt, strings.Join(out.raw, "\n"))
+	if own != 7 || syncedAt < 0 {
+		t.Fatalf("%d own committed events (want 7), synced at %d:\n%s", own, syncedAt, strings.Join(out.raw, "\n"))
 	}
 	exp := out.find("export")
-	if len(exp) != 1 || exp[0]["text"] != "hello!\n\n#─\n===\n===\n" {
+	if len(exp) != 1 || exp[0]["text"] != "hello!\n世界\n#─\n===\n===\n" {
 		t.Fatalf("export: %v", exp)
 	}
 	final := out.find("synced")
-	if last := final[len(final)-1]; last["req"] != nil || last["pending"] != 0.0 || last["seq"] != 6.0 {
+	if last := final[len(final)-1]; last["req"] != nil || last["pending"] != 0.0 || last["seq"] != 7.0 {
 		t.Fatalf("the end of input did not sync: %v", last)
 	}
 
 	obs := observe(t, ctx, a.link("pipe"))
-	if got := model.RenderText(obs.s.Canvas(), model.Rect{W: 6, H: 5}); got != "hello!\n\n#─\n===\n===" {
+	if got := model.RenderText(obs.s.Canvas(), model.Rect{W: 6, H: 5}); got != "hello!\n世界\n#─\n===\n===" {
 		t.Fatalf("room canvas:\n%s", got)
 	}
 	if c := obs.s.Get(0, 0); c.FG != model.RGB(255, 0, 0) {

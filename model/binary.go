@@ -25,7 +25,10 @@ import (
 //	}
 //	cell = [0x00 style] uvarint ch   a style change is flagged by a 0 in place of ch
 //	                                 (drawn cells never have ch 0); otherwise the
-//	                                 cell has the previous cell's style (default at first)
+//	                                 cell has the previous cell's style (default at first).
+//	                                 A wide ch (RuneWidth 2) covers two columns: its
+//	                                 continuation is implied, not encoded, and the
+//	                                 next cell of the run is two columns on.
 //	style = byte attr|hasFG<<6|hasBG<<7, [uvarint fg], [uvarint bg]
 //
 // Runs are strictly ordered, so no cell can be written twice and the
@@ -37,6 +40,7 @@ import (
 //	uvarint changes
 //	changes × { varint dx, varint dy (from the previous change, starting at 0,0), before, after }
 //	before, after = uvarint ch, and if ch != 0: style
+//	                            ch 0x110000 (Continuation) is the right half of a wide cell
 //
 // An effect must not repeat a cell nor contain a change with before == after.
 
@@ -85,6 +89,9 @@ type snapshotEncoder struct {
 }
 
 func (e *snapshotEncoder) cell(x, y int32, c Cell) bool {
+	if c.Ch == Continuation {
+		return true // implied by the wide cell before it, which ended the run past it
+	}
 	if e.n > 0 && (int64(y) != e.y || int64(x) != e.end) {
 		e.flush()
 	}
@@ -97,7 +104,7 @@ func (e *snapshotEncoder) cell(x, y int32, c Cell) bool {
 	}
 	e.run = binary.AppendUvarint(e.run, uint64(uint32(c.Ch)))
 	e.n++
-	e.end = int64(x) + 1
+	e.end = int64(x) + int64(advance(c.Ch))
 	return true
 }
 
@@ -163,17 +170,27 @@ func (c *Canvas) UnmarshalBinary(b []byte) error {
 		case y < -MaxCoord || y > MaxCoord || x < -MaxCoord || x+int64(n)-1 > MaxCoord:
 			d.fail("run of %d cells at (%d,%d) out of bounds", n, x, y)
 		}
-		for i := range int64(n) {
-			cell := d.cell(&st, true, x+i, y)
+		end := x
+		for range n {
+			cell := d.cell(&st, true, end, y)
 			if d.err != nil {
 				break
 			}
-			cur.set(int32(x+i), int32(y), cell)
+			cur.set(int32(end), int32(y), cell)
+			end++
+			if cell.IsWide() {
+				if end > MaxCoord {
+					d.fail("cell (%d,%d): wide rune %U: continuation out of bounds", end-1, y, cell.Ch)
+					break
+				}
+				cur.set(int32(end), int32(y), cell.continuation())
+				end++
+			}
 		}
 		if d.err != nil {
 			break
 		}
-		prevY, prevEnd = y, x+int64(n)
+		prevY, prevEnd = y, end
 	}
 	if err := d.finish(); err != nil {
 		return err
@@ -377,7 +394,10 @@ func (d *decoder) cell(st *style, snap bool, x, y int64) Cell {
 		d.fail("cell (%d,%d): rune %#x out of range", x, y, v)
 		return Cell{}
 	}
-	if err := ValidateRune(rune(v)); err != nil {
+	if !snap && rune(v) == Continuation {
+		return Cell{Continuation, s.fg, s.bg, s.attr} // undo restores the right halves of wide cells
+	}
+	if _, err := RuneWidth(rune(v)); err != nil {
 		d.err = fmt.Errorf("%w: cell (%d,%d): %w", ErrCorrupt, x, y, err)
 		return Cell{}
 	}

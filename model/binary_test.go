@@ -70,7 +70,8 @@ func TestSnapshotCorrupt(t *testing.T) {
 		"dy zero":     []byte("TCV\x01\x01\x00\x00\x01\x41"),
 		"y too far":   []byte("TCV\x01\x01\x80\x80\x80\x80\x09\x00\x01\x41"),
 		"x too far":   []byte("TCV\x01\x01\x01\x80\x80\x80\x80\x09\x01\x41"),
-		"wide rune":   []byte("TCV\x01\x01\x01\x00\x01\xad\x9c\x01"),
+		"unsure rune": []byte("TCV\x01\x01\x01\x00\x01\xe6\xe3\x07"),
+		"wide edge":   []byte("TCV\x01\x01\x01\x80\x80\x80\x80\x08\x01\xad\x9c\x01"),
 		"tab":         []byte("TCV\x01\x01\x01\x00\x01\x09"),
 		"bad colour":  []byte("TCV\x01\x01\x01\x00\x01\x00\x40\x05\x41"),
 		"style no ch": []byte("TCV\x01\x01\x01\x00\x01\x00\x01\x00"),
@@ -130,7 +131,7 @@ func TestEffectCorrupt(t *testing.T) {
 		"duplicate":  AppendEffect(nil, Effect{ch(1, 1, Cell{}, cellOf('a')), ch(1, 1, cellOf('a'), cellOf('b'))}),
 		"no change":  AppendEffect(nil, Effect{ch(1, 1, cellOf('a'), cellOf('a'))}),
 		"bounds":     AppendEffect(nil, Effect{ch(MaxCoord+1, 0, Cell{}, cellOf('a'))}),
-		"wide":       AppendEffect(nil, Effect{ch(0, 0, Cell{}, cellOf('中'))}),
+		"unsure":     AppendEffect(nil, Effect{ch(0, 0, Cell{}, cellOf('\U0001F1E6'))}),
 		"bad attr":   {1, 1, 0, 0, 0, 'a', 0x3f | 0x40, 0x07},
 		"step":       {1, 1, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0, 'a', 0},
 	}

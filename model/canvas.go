@@ -15,6 +15,7 @@ import (
 type Canvas struct {
 	tiles map[tileKey]*tile
 	n     int
+	conts int // continuation cells, so that canvases without wide cells skip their bookkeeping
 }
 
 // NewCanvas returns an empty canvas.
@@ -30,12 +31,14 @@ func (c *Canvas) Get(x, y int32) Cell {
 }
 
 // Set stores cell at (x, y) and returns what was there. A cell with Ch == 0
-// is stored as the zero Cell, whatever its style. Set does not validate:
-// validation belongs at the trust boundary (ValidateOps, the decoders), not
-// on every write.
+// is stored as the zero Cell, whatever its style. Like every write it keeps
+// wide cells whole (see wide.go): a wide cell brings its continuation, and
+// writing over either half clears the other; cell itself must not be a
+// Continuation. Set does not validate: validation belongs at the trust
+// boundary (ValidateOps, the decoders), not on every write.
 func (c *Canvas) Set(x, y int32, cell Cell) (old Cell) {
-	cur := cursor{c: c}
-	return cur.set(x, y, cell)
+	a := applier{cur: cursor{c: c}}
+	return a.put(x, y, cell)
 }
 
 // Len returns the number of drawn cells.
@@ -89,6 +92,12 @@ func (cu *cursor) set(x, y int32, cell Cell) Cell {
 	}
 	old := t.set(i, cell)
 	cu.c.n += countDelta(old, cell)
+	if old.Ch == Continuation {
+		cu.c.conts--
+	}
+	if cell.Ch == Continuation {
+		cu.c.conts++
+	}
 	if t.n == 0 {
 		delete(cu.c.tiles, k)
 		cu.t = nil
@@ -224,7 +233,7 @@ func (c *Canvas) Each(fn func(x, y int32, cell Cell) bool) {
 
 // Clone returns an independent copy of c.
 func (c *Canvas) Clone() *Canvas {
-	d := &Canvas{tiles: make(map[tileKey]*tile, len(c.tiles)), n: c.n}
+	d := &Canvas{tiles: make(map[tileKey]*tile, len(c.tiles)), n: c.n, conts: c.conts}
 	for k, t := range c.tiles {
 		d.tiles[k] = t.clone()
 	}

@@ -19,7 +19,7 @@ type Effect []Change
 func (c *Canvas) Apply(ops []Op) Effect {
 	// A lone rect or text op cannot touch a cell twice (text lines are on
 	// distinct rows); only then can the dedupe bookkeeping be skipped.
-	a := applier{cur: cursor{c: c}, dedupe: len(ops) > 1 || len(ops) == 1 && ops[0].Kind == OpSet}
+	a := applier{cur: cursor{c: c}, dedupe: len(ops) > 1 || len(ops) == 1 && (ops[0].Kind == OpSet || c.mayTouchTwice(&ops[0]))}
 	for i := range ops {
 		o := &ops[i]
 		switch o.Kind {
@@ -32,14 +32,15 @@ func (c *Canvas) Apply(ops []Op) Effect {
 						cell.Ch = MergeBox(old.Ch, cell.Ch)
 					}
 				}
-				a.write(ca.X, ca.Y, cell)
+				a.put(ca.X, ca.Y, cell)
 			}
 		case OpRect:
 			cell := Cell{o.Ch, o.FG, o.BG, o.Attr}
 			a.grow(int(Rect{o.X, o.Y, o.W, o.H}.Area()))
+			step := advance(o.Ch) // a wide fill writes pairs; its width is even
 			for y := range o.H {
-				for x := range o.W {
-					a.write(o.X+x, o.Y+y, cell)
+				for x := int32(0); x < o.W; x += step {
+					a.put(o.X+x, o.Y+y, cell)
 				}
 			}
 		case OpText:
@@ -49,8 +50,8 @@ func (c *Canvas) Apply(ops []Op) Effect {
 					x, y = o.X, y+1
 					continue
 				}
-				a.write(x, y, Cell{r, o.FG, o.BG, o.Attr})
-				x++
+				a.put(x, y, Cell{r, o.FG, o.BG, o.Attr})
+				x += advance(r)
 			}
 		}
 	}
@@ -143,9 +144,11 @@ func (e Effect) Inverse() []Op {
 	if len(e) == 0 {
 		return nil
 	}
-	cells := make([]CellAt, len(e))
-	for i, ch := range e {
-		cells[i] = CellAt{ch.X, ch.Y, ch.Before}
+	cells := make([]CellAt, 0, len(e))
+	for _, ch := range e {
+		if ch.Before.Ch != Continuation { // its wide cell brings it back
+			cells = append(cells, CellAt{ch.X, ch.Y, ch.Before})
+		}
 	}
 	return []Op{{Kind: OpSet, Cells: cells}}
 }
@@ -157,8 +160,9 @@ func (e Effect) Inverse() []Op {
 func (c *Canvas) Revert(e Effect) []Op {
 	var cells []CellAt
 	cur := cursor{c: c}
+	g := newRevertGuard(e)
 	for _, ch := range e {
-		if cur.get(ch.X, ch.Y) == ch.After {
+		if cur.get(ch.X, ch.Y) == ch.After && g.allows(&cur, e, ch) && ch.Before.Ch != Continuation {
 			cells = append(cells, CellAt{ch.X, ch.Y, ch.Before})
 		}
 	}

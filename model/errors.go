@@ -10,10 +10,17 @@ var (
 	// index 0-255, nor a #rrggbb value, or a Color whose kind bits are unknown.
 	ErrBadColor = errors.New("invalid color")
 
-	// ErrWideRune reports a rune that terminals draw two columns wide. A cell
-	// is one column; a wide rune would push every later cell of its row one
-	// column to the right on screen.
+	// ErrWideRune reports a rune that terminals draw two columns wide where
+	// only one column is available: in a name, a cursor label or a ghost,
+	// where a wide rune would push everything after it one column right.
+	// Cells take wide runes (see RuneWidth).
 	ErrWideRune = errors.New("wide rune")
+
+	// ErrUnsureWidth reports a rune that terminals do not agree on the width
+	// of (the two width rules of Bubble Tea's renderer differ: regional
+	// indicators, some recent combining letters). Whatever width the canvas
+	// gave it, some screens would shift the rest of its row.
+	ErrUnsureWidth = errors.New("rune of uncertain width")
 
 	// ErrControlRune reports a control character, a line or paragraph
 	// separator, a surrogate, a noncharacter or a value that is not a Unicode

@@ -23,9 +23,19 @@ func snapshotSeeds() [][]byte {
 		good[:len(good)-1],                 // truncated
 		append([]byte("TCX"), good[3:]...), // bad magic
 		append([]byte("TCV\x02"), good[4:]...),
-		append(append([]byte{}, good...), 0),          // trailing byte
-		[]byte("TCV\x01\x01\x01\x00\x01\xad\x9c\x01"), // wide rune
+		append(append([]byte{}, good...), 0),                          // trailing byte
+		[]byte("TCV\x01\x01\x01\x00\x01\xad\x9c\x01"),                 // wide rune
+		[]byte("TCV\x01\x01\x01\x80\x80\x80\x80\x08\x01\xad\x9c\x01"), // wide rune at the edge
+		[]byte("TCV\x01\x01\x01\x00\x01\xe6\xe3\x07"),                 // regional indicator
+		wideSnapshot(),
 	)
+}
+
+func wideSnapshot() []byte {
+	c := NewCanvas()
+	c.Apply([]Op{{Kind: OpText, Text: "a漢字😀b\nあ", FG: Indexed(2)}, {Kind: OpRect, X: 3, Y: 1, W: 4, H: 1, Ch: '字'}})
+	b, _ := c.MarshalBinary()
+	return b
 }
 
 func effectSeeds() [][]byte {
@@ -33,7 +43,12 @@ func effectSeeds() [][]byte {
 	e1 := c.Apply([]Op{{Kind: OpRect, X: -4, Y: -3, W: 6, H: 2, Ch: '#', BG: RGB(9, 8, 7)}})
 	e2 := c.Apply([]Op{{Kind: OpSet, Cells: []CellAt{{MaxCoord, -MaxCoord, cellOf('x')}, {0, 0, Cell{'y', Indexed(200), 0, Strike}}}}})
 	good := AppendEffect(nil, e1)
+	e3 := c.Apply([]Op{{Kind: OpText, X: -4, Y: -3, Text: "漢😀", FG: Indexed(9)}})
+	e4 := c.Apply([]Op{{Kind: OpText, X: -3, Y: -3, Text: "字"}})
 	return [][]byte{
+		AppendEffect(nil, e3),
+		AppendEffect(nil, e4),
+		AppendEffect(nil, Effect{{0, 0, Cell{}, Cell{Ch: Continuation}}}), // a lone right half
 		AppendEffect(nil, nil),
 		good,
 		AppendEffect(nil, e2),
@@ -51,6 +66,11 @@ var opJSONSeeds = []string{
 	`[{"op":"rect","x":-3,"y":-2,"w":50,"h":40}]`,
 	`[{"op":"text","x":30,"y":14,"text":"hello\nworld","fg":"200"},{"op":"set","cells":[{"x":31,"y":14,"ch":""}]}]`,
 	`[{"op":"text","text":"中"}]`,
+	`[{"op":"text","text":"a漢字😀b\nあ"},{"op":"set","cells":[{"x":2,"y":0,"ch":"x"},{"x":4,"y":1,"ch":"😀"}]}]`,
+	`[{"op":"rect","x":1,"y":0,"w":4,"h":2,"ch":"字","fg":"3"},{"op":"text","x":2,"text":"漢"}]`,
+	`[{"op":"rect","w":3,"h":1,"ch":"字"}]`,
+	`[{"op":"set","cells":[{"x":1073741824,"y":0,"ch":"字"}]}]`,
+	`[{"op":"text","text":"e\u0301🇦"}]`,
 	`[{"op":"rect","x":1073741823,"y":0,"w":2,"h":1,"ch":"x"}]`,
 	`[{"op":"rect","w":2147483647,"h":2147483647,"ch":"x"}]`,
 	`[{"op":"circle"}]`,
@@ -71,8 +91,12 @@ func FuzzCanvasUnmarshalBinary(f *testing.F) {
 			return
 		}
 		n := 0
+		checkWhole(t, &c)
 		c.Each(func(x, y int32, cell Cell) bool {
 			n++
+			if cell.IsContinuation() {
+				return true // checkWhole vouched for it
+			}
 			if err := cell.Validate(); err != nil || cell.IsEmpty() {
 				t.Fatalf("decoded invalid cell (%d,%d) %v: %v", x, y, cell, err)
 			}
@@ -111,9 +135,31 @@ func FuzzDecodeEffect(f *testing.F) {
 		if err != nil || len(got) != len(e) || len(e) > 0 && !reflect.DeepEqual(got, e) {
 			t.Fatalf("re-encoding did not round-trip: %v", err)
 		}
-		// A decoded effect is one a real commit could have had: writing the
-		// Afters over the Befores reproduces it, and its inverse validates.
+		// Undoing a decoded effect, however inconsistent its wide cells,
+		// sends valid ops and leaves no half character.
 		c := NewCanvas()
+		wide := false
+		for _, ch := range e {
+			rawSet(c, ch.X, ch.Y, ch.After)
+			wide = wide || ch.Before.Width() != 1 || ch.After.Width() != 1
+		}
+		for _, ch := range e {
+			if ch.After.IsWide() || ch.After.IsContinuation() {
+				c.Set(ch.X, ch.Y, Cell{}) // make the canvas whole before reverting
+			}
+		}
+		rev := c.Revert(e)
+		if err := ValidateOps(rev, Limits{MaxCells: 2*len(e) + 1}); err != nil {
+			t.Fatalf("revert of a decoded effect does not validate: %v", err)
+		}
+		c.Apply(rev)
+		checkWhole(t, c)
+		if wide {
+			return // the replay below needs every cell to be expressible in an op
+		}
+		// A decoded effect without wide cells is one a real commit could
+		// have had: writing the Afters over the Befores reproduces it.
+		c = NewCanvas()
 		after := make([]CellAt, len(e))
 		for i, ch := range e {
 			c.Set(ch.X, ch.Y, ch.Before)

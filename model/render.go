@@ -18,15 +18,39 @@ func RenderText(c *Canvas, r Rect) string {
 			b.WriteByte('\n')
 		}
 		row := cells[y : y+int(r.W)]
-		end := len(row)
+		end := cutEnd(row)
 		for end > 0 && (row[end-1].Ch == 0 || row[end-1].Ch == ' ') {
 			end--
 		}
-		for _, cell := range row[:end] {
-			writeRune(&b, cell.Ch)
+		for i := range row[:end] {
+			writeCell(&b, row, i)
 		}
 	}
 	return b.String()
+}
+
+// cutEnd returns len(row), less one if the row ends on a wide cell whose
+// continuation lies outside it: that half shows as a space, so it is
+// trimmed like one.
+func cutEnd(row []Cell) int {
+	if n := len(row); n > 0 && row[n-1].IsWide() {
+		return n - 1
+	}
+	return len(row)
+}
+
+// writeCell writes row[i] as it shows when row is all there is: a wide cell
+// with its continuation as its rune, a continuation as nothing, and a half
+// whose other half lies outside the row (cut by the region's edge) as a
+// space, so that every row of the output is as wide as the region.
+func writeCell(b *strings.Builder, row []Cell, i int) {
+	switch c := row[i]; {
+	case c.Ch == Continuation && i > 0 && row[i-1].IsWide():
+	case c.Ch == Continuation, c.IsWide() && (i+1 == len(row) || row[i+1].Ch != Continuation):
+		b.WriteByte(' ')
+	default:
+		writeRune(b, c.Ch)
+	}
 }
 
 // writeRune writes a cell's rune, with empty cells as spaces. Canvas.Set
@@ -61,17 +85,20 @@ func RenderANSI(c *Canvas, r Rect) string {
 			b.WriteByte('\n')
 		}
 		row := cells[y : y+int(r.W)]
-		end := len(row)
+		end := cutEnd(row)
 		for end > 0 && invisible(row[end-1]) {
 			end--
 		}
 		var cur style
-		for _, cell := range row[:end] {
+		for i, cell := range row[:end] {
+			if cell.Ch == Continuation && i > 0 && row[i-1].IsWide() {
+				continue // written with its wide cell
+			}
 			if s := cell.style(); s != cur {
 				writeSGR(&b, cur, s)
 				cur = s
 			}
-			writeRune(&b, cell.Ch)
+			writeCell(&b, row, i)
 		}
 		if cur != (style{}) {
 			b.WriteString("\x1b[0m")

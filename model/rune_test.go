@@ -34,7 +34,7 @@ func TestValidateRune(t *testing.T) {
 		{'🫠', ErrWideRune},
 		{'⌚', ErrWideRune},
 		{'\U00020000', ErrWideRune},
-		{'\U0001F1E6', ErrWideRune}, // regional indicator
+		{'\U0001F1E6', ErrUnsureWidth}, // regional indicator: one column or two, by terminal
 		{'\t', ErrControlRune},
 		{'\n', ErrControlRune},
 		{0, ErrControlRune},
@@ -67,8 +67,11 @@ func TestValidateRune(t *testing.T) {
 
 func TestWideTableWellFormed(t *testing.T) {
 	// unicode.Is assumes sorted, disjoint ranges; a mistake would silently
-	// misclassify runes.
-	for _, tab := range []*unicode.RangeTable{wideRunes, zeroWidthJamo} {
+	// misclassify runes. isWideRune skips the table below 0x1100.
+	if lo := rune(wideTable.R16[0].Lo); lo < 0x1100 {
+		t.Errorf("wideTable starts at %U, isWideRune assumes U+1100", lo)
+	}
+	for _, tab := range []*unicode.RangeTable{wideTable, unsureTable, zeroWidthJamo} {
 		prev := rune(-1)
 		for _, r := range tab.R16 {
 			if rune(r.Lo) <= prev || r.Hi < r.Lo || r.Stride != 1 {

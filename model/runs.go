@@ -23,13 +23,16 @@ func (c *Canvas) Runs() []Op {
 		}
 	}
 	c.Each(func(x, y int32, cell Cell) bool {
+		if cell.Ch == Continuation {
+			return true // the text op's wide rune brings it
+		}
 		if len(text) == 0 || y != cur.Y || int64(x) != next || cell.style() != style {
 			flush()
 			style = cell.style()
 			cur = Op{Kind: OpText, X: x, Y: y, FG: cell.FG, BG: cell.BG, Attr: cell.Attr}
 		}
 		text = utf8.AppendRune(text, cell.Ch)
-		next = int64(x) + 1
+		next = int64(x) + int64(advance(cell.Ch))
 		return true
 	})
 	flush()

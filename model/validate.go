@@ -16,7 +16,8 @@ type Limits struct {
 	// MaxCoord bounds every coordinate touched to [-MaxCoord, MaxCoord].
 	MaxCoord int32
 	// MaxCells bounds the cells touched by one commit: set cells plus rect
-	// areas plus text runes (newlines excluded).
+	// areas plus text runes (newlines excluded), a wide rune in a set or
+	// text counting two.
 	MaxCells int
 	// MaxOps bounds the ops of one commit. Every op also counts as at
 	// least one touched cell, so empty ops are not free either.
@@ -168,8 +169,23 @@ func (v *validator) set(o *Op) error {
 		if err := c.Cell.Validate(); err != nil {
 			return fmt.Errorf("cell (%d,%d): %w", c.X, c.Y, err)
 		}
+		if err := v.wide(c.Cell.Ch, int64(c.X), int64(c.Y)); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// wide accounts for the continuation cell of a wide rune at (x, y): it is
+// a touched cell, and it must be within bounds too.
+func (v *validator) wide(r rune, x, y int64) error {
+	if !isWideRune(r) {
+		return nil
+	}
+	if !v.inBounds(x+1, y) {
+		return fmt.Errorf("cell (%d,%d): wide rune %U: continuation %w", x, y, r, v.boundsErr(x+1, y))
+	}
+	return v.add(1)
 }
 
 func (v *validator) rect(o *Op) error {
@@ -189,6 +205,9 @@ func (v *validator) rect(o *Op) error {
 	}
 	if err := (Cell{o.Ch, o.FG, o.BG, o.Attr}).Validate(); err != nil {
 		return fmt.Errorf("rect: %w", err)
+	}
+	if isWideRune(o.Ch) && o.W%2 != 0 {
+		return fmt.Errorf("%w: rect filled with wide rune %U has odd width %d", ErrBadOp, o.Ch, o.W)
 	}
 	return nil
 }
@@ -212,10 +231,16 @@ func (v *validator) text(o *Op) error {
 		if !v.inBounds(x, y) {
 			return fmt.Errorf("text: %w", v.boundsErr(x, y))
 		}
-		if err := ValidateRune(r); err != nil {
+		w, err := RuneWidth(r)
+		if err != nil {
 			return fmt.Errorf("text: cell (%d,%d): %w", x, y, err)
 		}
-		x++
+		if w == 2 {
+			if err := v.wide(r, x, y); err != nil {
+				return fmt.Errorf("text: %w", err)
+			}
+		}
+		x += int64(w)
 	}
 	return nil
 }

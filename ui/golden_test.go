@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/wire"
@@ -350,4 +351,105 @@ func TestGoldenGhosts(t *testing.T) {
 		return b != nil && b.p.Ghost != nil && c != nil && c.p.Ghost != nil
 	})
 	h.golden("ghosts")
+}
+
+// wideScene draws what people type beyond ASCII: a box holding a line of
+// CJK and emoji typed with the text tool, an accent typed as a separate
+// combining key (composed onto its letter), an emoji with a skin tone (two
+// code points: refused, with the notice on screen), and a pasted line of
+// wide characters dropped so that it cuts a wide character in half.
+func wideScene(t *testing.T, name string, opts ...func(*Options)) *harness {
+	h := newHarness(t, newAuthority(t, true), name, "ann", model.Indexed(203), opts...)
+	h.keys("b")
+	h.drag(tea.MouseLeft, [2]int{4, 2}, [2]int{30, 6})
+	h.keys("t")
+	h.tap(6, 3)
+	h.typeText("漢字 😀 wide\nnaïve cafe")
+	h.keys("\u0301") // composes with the e before it: café
+	h.keys("esc")
+	h.send(tea.PasteMsg{Content: "日本語 ★ ✓ 🎉"})
+	h.tap(9, 9) // drop it
+	h.tap(10, 9)
+	h.typeText("x") // over the right half of 日: erases all of it
+	h.send(tea.KeyPressMsg{Text: "👍🏽"})
+	h.keys("esc")
+	h.sync()
+	return h
+}
+
+func TestGoldenWide(t *testing.T) {
+	h := wideScene(t, "wide")
+	if got := canvasText(h.sess, model.Rect{X: 4, Y: 2, W: 20, H: 1}); got != "漢字 😀 wide" {
+		t.Fatalf("typed line on the canvas: %q", got)
+	}
+	if got := canvasText(h.sess, model.Rect{X: 4, Y: 3, W: 20, H: 1}); got != "naïve café" {
+		t.Fatalf("composed line on the canvas: %q", got)
+	}
+	if got := canvasText(h.sess, model.Rect{X: 7, Y: 8, W: 20, H: 1}); got != " x本語 ★ ✓ 🎉" {
+		t.Fatalf("pasted line on the canvas: %q", got)
+	}
+	h.golden("wide")
+}
+
+func TestGoldenWideASCII(t *testing.T) {
+	h := wideScene(t, "wide_ascii", func(o *Options) { o.ASCII = true })
+	plain, _ := h.screen()
+	for _, r := range plain {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q (%U)", r, r)
+		}
+	}
+	h.golden("wide_ascii")
+}
+
+// TestPaletteNoColor: with NO_COLOR every swatch would be a blank space;
+// each is named by its index instead, the chosen one reversed, and the
+// whole panel stays inside ASCII in ASCII mode.
+func TestPaletteNoColor(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "nocolor", "ann", model.Indexed(203), func(o *Options) {
+		o.Profile = colorprofile.ASCII
+		o.ASCII = true
+	})
+	h.keys("c")
+	plain, _ := h.screen()
+	for _, want := range []string{"0001020304", "c4c5c6", "e8e9ea", "now default"} {
+		if !strings.Contains(plain, want) {
+			t.Fatalf("palette without colour lacks %q:\n%s", want, plain)
+		}
+	}
+	for _, r := range plain {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q in the palette", r)
+		}
+	}
+	h.keys("esc", "?")
+	help, _ := h.screen()
+	if !strings.Contains(help, "ASCII") {
+		t.Fatalf("help did not open:\n%s", help)
+	}
+	for _, r := range help {
+		if r != '\n' && (r < 0x20 || r > 0x7e) {
+			t.Fatalf("ASCII mode shows %q in the help", r)
+		}
+	}
+}
+
+// TestWideBrush: a wide brush is accepted, a freehand stroke across a row
+// draws one character per two columns, a rect fill of odd width is
+// evened, and a two-code-point brush is refused with a message.
+func TestWideBrush(t *testing.T) {
+	h := newHarness(t, newAuthority(t, true), "widebrush", "ann", model.Indexed(203))
+	h.keys("B", "漢")
+	h.keys("p", "space")
+	h.repeat("l", 6)
+	h.keys("space")
+	h.sync()
+	if got := canvasText(h.sess, model.Rect{W: 10, H: 1}); got != "漢漢漢漢" {
+		t.Fatalf("wide stroke: %q", got)
+	}
+	h.send(keyMsg("B"), tea.KeyPressMsg{Text: "👍🏽"})
+	plain, _ := h.screen()
+	if !strings.Contains(plain, "U+1F44D U+1F3FD") {
+		t.Fatalf("no message for a two-code-point brush:\n%s", plain)
+	}
 }

@@ -110,15 +110,19 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		if s == "esc" {
 			return nil
 		}
-		r := []rune(k.Text)
+		text := k.Text
 		if s == "space" {
-			r = []rune{' '}
+			text = " "
 		}
-		if len(r) != 1 || model.ValidateRune(r[0]) != nil {
-			m.say("a brush is one character that fills one cell", 3*time.Second)
+		r, err := cellRune(text)
+		if text == "" {
+			err = errNoBrush
+		}
+		if err != nil {
+			m.say("a brush is one character: "+err.Error(), 4*time.Second)
 			return nil
 		}
-		m.brush = r[0]
+		m.brush = r
 		m.say("brush "+quoteRune(m.brush), 2*time.Second)
 		return nil
 	}
@@ -299,7 +303,9 @@ func (m *Model) redo() {
 // block to drop.
 func (m *Model) handlePaste(s string) tea.Cmd {
 	if m.text != nil {
-		m.text.insert(s)
+		if msg := m.text.insert(s); msg != "" {
+			m.say(msg, 4*time.Second)
+		}
 		c := m.text.caret()
 		m.cx, m.cy = c.X, c.Y
 		m.keepCursorVisible()

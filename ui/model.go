@@ -328,7 +328,7 @@ func (m *Model) commit(ops []model.Op) bool {
 	if len(ops) == 0 {
 		return false
 	}
-	if _, err := m.sess.Commit(ops); err != nil {
+	if _, err := m.sess.Commit(fitWide(ops)); err != nil {
 		m.say(err.Error(), 5*time.Second)
 		return false
 	}

@@ -158,11 +158,16 @@ func (m *Model) drawPalette() {
 				st = stPanel
 				glyph = strings.Repeat("–", sw)
 			}
-			if idx == p.sel && p.hex == nil {
-				glyph = "◆" + glyph[1:]
-				if sw == 2 && idx >= 0 {
-					glyph = "◆ "
+			if m.noColor() && idx >= 0 {
+				// Without colour a swatch is blank: name it by its index
+				// (hex, as in the "now" line below), the chosen one reversed.
+				st, glyph = stPanel, fmt.Sprintf("%02x", idx)[2-sw:]
+				if idx == p.sel && p.hex == nil {
+					st.Attr ^= model.Reverse
 				}
+			} else if idx == p.sel && p.hex == nil {
+				// Mark the first column; the glyph may be multi-byte (–).
+				glyph = "◆" + string([]rune(glyph)[1:])
 			}
 			m.put(x, y, glyph, st, x0+pw-1)
 			m.hits = append(m.hits, hit{x0: x, x1: x + sw, y: y, kind: hitPalette, arg: idx})
@@ -170,6 +175,9 @@ func (m *Model) drawPalette() {
 	}
 	cur := m.target()
 	info := "now " + colorName(cur) + " · # types a hex colour"
+	if i, ok := cur.Index(); ok && m.noColor() {
+		info = fmt.Sprintf("now %s (%02x) · # types a hex colour", colorName(cur), i)
+	}
 	if p.hex != nil {
 		info = "#" + string(p.hex) + "_ · enter sets, esc cancels"
 	}

@@ -85,7 +85,25 @@ func (m *Model) drawCursor(vp model.Rect) {
 		if c.Ch == 0 {
 			c.Ch = ' '
 		}
+		if l := m.canvasCell(vp, m.cx-1, m.cy); c.Ch == model.Continuation && l != nil && l.IsWide() {
+			c = l // the cursor is on the right half: encode draws the pair in the wide cell's style
+		}
 		c.Attr ^= model.Reverse
+	}
+}
+
+// setCanvasCell draws c over canvas cell (x, y) of the screen, with its
+// continuation when it is wide. encode shows a wide cell whose right half
+// is off screen or drawn over as a space, so overlays cannot leave half a
+// character on screen either.
+func (m *Model) setCanvasCell(vp model.Rect, x, y int32, c model.Cell) {
+	if p := m.canvasCell(vp, x, y); p != nil {
+		*p = c
+	}
+	if c.IsWide() {
+		if p := m.canvasCell(vp, x+1, y); p != nil {
+			*p = model.Cell{Ch: model.Continuation, FG: c.FG, BG: c.BG, Attr: c.Attr}
+		}
 	}
 }
 
@@ -110,14 +128,21 @@ func (m *Model) canvasCell(vp model.Rect, x, y int32) *model.Cell {
 func (m *Model) put(x, y int, s string, st model.Cell, limit int) int {
 	limit = min(limit, m.w)
 	for _, r := range s {
-		if x >= limit {
+		w := cellWidth(r)
+		if x+w > limit {
 			break
 		}
 		if c := m.cell(x, y); c != nil {
 			*c = st
 			c.Ch = r
 		}
-		x++
+		if w == 2 {
+			if c := m.cell(x+1, y); c != nil {
+				*c = st
+				c.Ch = model.Continuation
+			}
+		}
+		x += w
 	}
 	return x
 }
@@ -175,7 +200,7 @@ func (m *Model) drawGhosts(vp model.Rect) {
 			case s.boxy():
 				ch = m.boxCell(ch, x, y, c.Ch)
 			}
-			*c = model.Cell{Ch: ch, FG: col, BG: c.BG, Attr: model.Faint}
+			m.setCanvasCell(vp, x, y, model.Cell{Ch: ch, FG: col, BG: c.BG, Attr: model.Faint})
 		})
 	}
 }
@@ -196,7 +221,7 @@ func (m *Model) drawStroke(vp model.Rect) {
 		if s.boxy() {
 			ch = m.boxCell(ch, x, y, c.Ch)
 		}
-		*c = model.Cell{Ch: ch, FG: m.fg, BG: m.bg}
+		m.setCanvasCell(vp, x, y, model.Cell{Ch: ch, FG: m.fg, BG: m.bg})
 	})
 }
 
@@ -219,10 +244,11 @@ func (m *Model) drawTyping(vp model.Rect) {
 		return
 	}
 	for j, line := range t.lines {
-		for i, r := range line {
-			if c := m.canvasCell(vp, t.at.X+int32(i), t.at.Y+int32(j)); c != nil {
-				*c = model.Cell{Ch: r, FG: m.fg, BG: m.bg}
-			}
+		x := t.at.X
+		for _, r := range line {
+			c := model.Cell{Ch: r, FG: m.fg, BG: m.bg}
+			m.setCanvasCell(vp, x, t.at.Y+int32(j), c)
+			x += int32(c.Width())
 		}
 	}
 }
@@ -433,7 +459,8 @@ func (m *Model) encode() string {
 			sb.WriteByte('\n')
 		}
 		row := m.scr[y*m.w : (y+1)*m.w]
-		for _, c := range row {
+		for i := 0; i < len(row); i++ {
+			c := row[i]
 			st := model.Cell{FG: c.FG, BG: c.BG, Attr: c.Attr}
 			if st != cur {
 				sb.WriteString(m.sgrOf(st))
@@ -450,6 +477,21 @@ func (m *Model) encode() string {
 				}
 				sb.WriteByte(byte(r))
 				continue
+			case r == model.Continuation:
+				sb.WriteByte(' ') // a right half whose wide cell was drawn over
+				continue
+			case r >= 0x1100 && c.IsWide():
+				// A wide rune covers its continuation's column too; without
+				// one (cut by the screen's edge, or drawn over) it is a space.
+				if i+1 == len(row) || row[i+1].Ch != model.Continuation {
+					sb.WriteByte(' ')
+					continue
+				}
+				i++
+				if m.ascii {
+					sb.WriteString(asciiWide)
+					continue
+				}
 			case m.ascii:
 				r = asciiOf(r)
 			case r < 0xa0:

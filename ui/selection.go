@@ -29,9 +29,11 @@ func (b *block) text() string {
 			end--
 		}
 		for _, c := range row[:end] {
-			if c.Ch == 0 {
+			switch c.Ch {
+			case 0:
 				sb.WriteByte(' ')
-			} else {
+			case model.Continuation: // written with its wide cell
+			default:
 				sb.WriteRune(c.Ch)
 			}
 		}
@@ -43,29 +45,41 @@ func (b *block) text() string {
 }
 
 // blockOfText lays text out as a block in the current colours: how a
-// terminal paste becomes something to place. Runes a cell cannot hold
-// become '?'; tabs become spaces.
+// terminal paste becomes something to place. Wide characters take two
+// columns; characters a cell cannot hold (see cellRune) become '?', one
+// per character, so the rest of the line keeps its place; tabs become
+// spaces.
 func blockOfText(s string, fg, bg model.Color) *block {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = strings.ReplaceAll(s, "\t", "    ")
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	rows := make([][]rune, len(lines))
 	b := &block{h: int32(len(lines))}
-	for _, l := range lines {
-		b.w = max(b.w, int32(len([]rune(l))))
+	for y, l := range lines {
+		eachCluster(l, func(cl string) {
+			r, err := cellRune(cl)
+			if err != nil {
+				r = '?'
+			}
+			rows[y] = append(rows[y], r)
+		})
+		b.w = max(b.w, lineWidth(rows[y]))
 	}
 	if b.w == 0 || int64(b.w)*int64(b.h) > int64(maxCells) {
 		return nil
 	}
 	b.cells = make([]model.Cell, b.w*b.h)
-	for y, l := range lines {
+	for y, row := range rows {
 		x := 0
-		for _, r := range l {
-			if model.ValidateRune(r) != nil {
-				r = '?'
-			}
+		for _, r := range row {
+			c := model.Cell{Ch: r, FG: fg, BG: bg}
 			if r != ' ' {
-				b.cells[y*int(b.w)+x] = model.Cell{Ch: r, FG: fg, BG: bg}
+				b.cells[y*int(b.w)+x] = c
+			}
+			if c.IsWide() {
+				x++
+				b.cells[y*int(b.w)+x] = model.Cell{Ch: model.Continuation, FG: fg, BG: bg}
 			}
 			x++
 		}
@@ -204,7 +218,7 @@ func (m *Model) dropFloat() {
 	var cells []model.CellAt
 	for y := range f.b.h {
 		for x := range f.b.w {
-			if c := f.b.at(x, y); c.Ch != 0 {
+			if c := f.b.at(x, y); c.Ch != 0 && c.Ch != model.Continuation { // a wide cell brings its own
 				cells = append(cells, model.CellAt{X: dst.X + x, Y: dst.Y + y, Cell: c})
 			}
 		}

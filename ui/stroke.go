@@ -256,6 +256,9 @@ func (m *Model) fillAt(p model.Point) {
 // that was in use.
 func (m *Model) pickAt(p model.Point) {
 	c := m.sess.Get(p.X, p.Y)
+	if c.IsContinuation() {
+		c = m.sess.Get(p.X-1, p.Y) // the right half of a wide character
+	}
 	if c.Ch != 0 {
 		m.brush = c.Ch
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -26,27 +27,61 @@ func (m *Model) beginText(p model.Point) {
 	m.say("typing: enter for a new line, esc to finish", 3*time.Second)
 }
 
-// caret is the canvas cell the next character goes to.
+// caret is the canvas cell the next character goes to: wide runes before
+// it on the line take two columns.
 func (t *textEdit) caret() model.Point {
-	return model.Point{X: t.at.X + int32(t.col), Y: t.at.Y + int32(t.row)}
+	return model.Point{X: t.at.X + lineWidth(t.lines[t.row][:t.col]), Y: t.at.Y + int32(t.row)}
 }
 
-func (t *textEdit) insert(s string) {
-	for _, r := range s {
-		switch {
-		case r == '\n':
+// lineWidth is the number of columns rs takes on the canvas.
+func lineWidth(rs []rune) int32 {
+	w := int32(0)
+	for _, r := range rs {
+		w += int32(cellWidth(r))
+	}
+	return w
+}
+
+func cellWidth(r rune) int {
+	if r >= 0x1100 && model.IsWide(r) {
+		return 2
+	}
+	return 1
+}
+
+// insert types s at the caret, one grapheme cluster at a time. It returns
+// a message about the clusters a cell cannot hold, or "".
+func (t *textEdit) insert(s string) string {
+	var rf refusals
+	eachCluster(s, func(cl string) {
+		var r rune
+		switch cl {
+		case "\n", "\r\n", "\r":
 			t.newline()
-			continue
-		case r == '\t':
+			return
+		case "\t":
 			r = ' '
-		case model.ValidateRune(r) != nil:
-			continue // a cell cannot hold it (control, wide, combining)
+		default:
+			var err error
+			if r, err = cellRune(cl); err != nil {
+				// A combining mark typed on its own key belongs to the
+				// character before the caret, if they compose.
+				if line := t.lines[t.row]; errors.Is(err, model.ErrZeroWidth) && t.col > 0 {
+					if c, err2 := cellRune(string(line[t.col-1]) + cl); err2 == nil {
+						line[t.col-1] = c
+						return
+					}
+				}
+				rf.add(err)
+				return
+			}
 		}
 		line := t.lines[t.row]
 		line = append(line[:t.col], append([]rune{r}, line[t.col:]...)...)
 		t.lines[t.row] = line
 		t.col++
-	}
+	})
+	return rf.message()
 }
 
 func (t *textEdit) newline() {
@@ -148,7 +183,9 @@ func (m *Model) textKey(k tea.KeyPressMsg) (bool, tea.Cmd) {
 		if k.Text == "" {
 			return true, nil // swallow other keys: no tool shortcuts mid-text
 		}
-		t.insert(k.Text)
+		if msg := t.insert(k.Text); msg != "" {
+			m.say(msg, 4*time.Second)
+		}
 	}
 	if m.text != nil {
 		c := m.text.caret()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tcanvas/tcanvas/bot"
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/ui"
 	"github.com/tcanvas/tcanvas/ui/picture"
 )
 
@@ -24,6 +25,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	name := fs.String("name", "export", "display name while joined")
 	token := fs.String("token", "", "invite token (overrides the link's ?token=)")
 	fontSize := fs.Float64("font-size", 16, "svg and png: text size in pixels (16 makes a cell 10x20)")
+	ascii := fs.Bool("ascii", false, "txt and ansi: printable ASCII only, as ASCII-only mode shows it (box lines as +-|, wide characters as ??)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: tcanvas export ROOM_URL [flags]\n\nWrite a room's canvas as plain or ANSI text, or as an SVG or PNG picture. Joins the room briefly as a bot.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -48,6 +50,9 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			opts.Format = bot.FormatText
 		}
 	}
+	if *ascii && opts.Format != bot.FormatText && opts.Format != bot.FormatANSI {
+		return fmt.Errorf("export: --ascii applies to txt and ansi, not %s", opts.Format)
+	}
 	if *region != "" {
 		r, err := bot.ParseRect(*region)
 		if err != nil {
@@ -60,6 +65,11 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg := bot.Config{Link: link, Name: *name, Token: *token, Color: model.ColorDefault}
 	if err := bot.Export(ctx, cfg, opts, bot.IO{Out: &buf, Err: stderr}); err != nil {
 		return fmt.Errorf("export: %w", err)
+	}
+	if *ascii {
+		b := []byte(ui.ASCII(buf.String()))
+		buf.Reset()
+		buf.Write(b)
 	}
 	if *outFile == "" || *outFile == "-" {
 		_, err = stdout.Write(buf.Bytes())

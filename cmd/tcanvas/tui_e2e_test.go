@@ -542,3 +542,49 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("a missing file: err %v, said %s", err, out)
 	}
 }
+
+// TestTUIWideText: alice types CJK and an emoji with the text tool; bob's
+// terminal shows them two columns wide, `tcanvas export` has them (and
+// --ascii keeps their columns as ??); bob typing over the right half of 漢
+// erases all of it, on both screens.
+func TestTUIWideText(t *testing.T) {
+	srv := startServerProc(t, t.TempDir(), "--open")
+	link := srv.base + "/r/wide"
+	x := newTmux(t)
+	x.start("alice", 80, 24, nil, binary, "join", link, "--name", "alice")
+	x.start("bob", 80, 24, nil, binary, "join", link, "--name", "bob")
+	for _, p := range []string{"alice", "bob"} {
+		x.waitFor(p, "online with both", func(s string) bool {
+			return strings.Contains(s, "● online") && strings.Contains(s, "2 here")
+		})
+	}
+
+	// alice types at cell 0,0 (screen 2,1) and confirms with esc.
+	x.keys("alice", "t", "Space")
+	x.waitText("alice", "text typing")
+	x.literal("alice", "漢字 😀")
+	x.keys("alice", "Escape")
+	x.waitFor("alice", "the text to be committed", func(s string) bool {
+		return !strings.Contains(s, "text typing") && !strings.Contains(s, "pending")
+	})
+	x.waitFor("bob", "alice's wide text", func(s string) bool { return strings.HasPrefix(rows(s, 1, 1), "  漢字 😀") })
+	if out := exportRoom(t, link); strings.TrimRight(out, "\n") != "漢字 😀" {
+		t.Fatalf("export: %q, want alice's text", out)
+	}
+	out, err := exec.Command(binary, "export", "--ascii", link).Output()
+	if err != nil || strings.TrimRight(string(out), "\n") != "???? ??" {
+		t.Fatalf("export --ascii: %q, %v", out, err)
+	}
+
+	// bob moves to cell 1,0, the right half of 漢, and types x there. Both halves of 漢 go; 字 and 😀 keep their columns.
+	x.keys("bob", "l", "t", "Space")
+	x.waitText("bob", "text typing")
+	x.literal("bob", "x")
+	x.keys("bob", "Escape")
+	for _, p := range []string{"alice", "bob"} {
+		x.waitFor(p, "漢 erased by bob's x", func(s string) bool { return strings.HasPrefix(rows(s, 1, 1), "   x字 😀") })
+	}
+	if out := exportRoom(t, link); strings.TrimRight(out, "\n") != "x字 😀" { // the bounding box now starts at x
+		t.Fatalf("export after bob's x: %q", out)
+	}
+}

@@ -385,6 +385,32 @@ func TestUndoRestoresOnlyCellsStillOwned(t *testing.T) {
 	mustReject(t, f, err, wire.CodeNotFound)
 }
 
+// TestUndoKeepsWideCharactersWhole: Alice writes 漢字 over "ab"; Bob writes
+// x over the right half of 字 (erasing it); Alice's undo restores "a" and
+// "b" under 漢, the one wide character still hers, and leaves Bob's x —
+// never half a character, on the authority and every replica alike.
+func TestUndoKeepsWideCharactersWhole(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("wide"), "alice")
+	b := join(t, ctx, e.link("wide"), "bob")
+	committed(t)(a.Commit(ctx, "alice-1", rawclient.Text(0, 0, "ab")))
+	ca := committed(t)(a.Commit(ctx, "alice-2", rawclient.Text(0, 0, "漢字")))
+	readUntilSeq(t, ctx, b, ca.Seq)
+	committed(t)(b.Commit(ctx, "bob-1", rawclient.Text(3, 0, "x")))
+	undo := committed(t)(a.Request(ctx, "alice-3", wire.Undo{T: wire.TUndo, ID: "alice-3", Target: ca.Seq}))
+	readUntilSeq(t, ctx, b, undo.Seq)
+	for _, c := range []*rawclient.Client{a, b} {
+		if got := model.RenderText(c.Canvas, model.Rect{W: 8, H: 1}); got != "ab x" {
+			t.Fatalf("after undo: %q, want alice's ab back and bob's x kept", got)
+		}
+	}
+	check := join(t, ctx, e.link("wide"), "check")
+	if !check.Canvas.Equal(a.Canvas) {
+		t.Fatal("the authority's snapshot differs from the replicas")
+	}
+}
+
 func TestRevokedEditorLosesWriteOnLiveConnection(t *testing.T) {
 	e := start(t, authority.Options{})
 	ctx := ctxT(t)
@@ -602,7 +628,8 @@ func TestInvalidCommitRejectedWithReason(t *testing.T) {
 	e := start(t, authority.Options{Open: true, MaxRoomCells: 10})
 	ctx := ctxT(t)
 	a := join(t, ctx, e.link("inv"), "a")
-	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "中")))
+	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-1", rawclient.Text(0, 0, "e\u0301")))
+	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-1b", rawclient.Text(1<<30, 0, "中"))) // its right half is out of bounds
 	rejected(t, wire.CodeTooLarge)(a.Commit(ctx, "a-2", model.Op{Kind: model.OpRect, W: 1 << 20, H: 1 << 20, Ch: 'x'}))
 	rejected(t, wire.CodeInvalid)(a.Commit(ctx, "a-3", rawclient.Text(1<<30+1, 0, "x")))
 	rejected(t, wire.CodeRoomFull)(a.Commit(ctx, "a-4", model.Op{Kind: model.OpRect, W: 4, H: 4, Ch: 'x'}))

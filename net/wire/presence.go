@@ -143,7 +143,7 @@ func (p *Presence) AppendBinary(dst []byte) []byte {
 }
 
 // DecodePresence decodes one packet. Coordinates are checked against
-// model.DefaultLimits.MaxCoord, runes against model.ValidateRune; trailing
+// model.DefaultLimits.MaxCoord, runes against model.RuneWidth (cell runes, wide ones included); trailing
 // bytes are an error so that one packet has one meaning.
 func DecodePresence(b []byte) (Presence, error) {
 	var p Presence
@@ -304,7 +304,8 @@ func (r *reader) rune(allowZero bool) rune {
 		r.fail("rune %d out of range", v)
 		return 0
 	}
-	if err := model.ValidateRune(rune(v)); err != nil {
+	// A brush or ghost character is a cell's: it may be wide.
+	if _, err := model.RuneWidth(rune(v)); err != nil {
 		r.fail("%v", err)
 		return 0
 	}

@@ -210,6 +210,8 @@ func FuzzDecodePresence(f *testing.F) {
 	p.Ghost = &Ghost{Kind: GhostText, Points: []model.Point{{X: 3, Y: 2}}, Text: "typing\nhere"}
 	f.Add(p.AppendBinary(nil))
 	f.Add([]byte{0x40, 0, 1})
+	p.HasTool, p.Brush, p.Ghost = true, '漢', &Ghost{Kind: GhostRect, Ch: '😀', Points: []model.Point{{X: 0, Y: 0}, {X: 4, Y: 2}}} // wide brush and ghost
+	f.Add(p.AppendBinary(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := DecodePresence(b)
 		if err != nil {

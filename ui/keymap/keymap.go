@@ -217,7 +217,11 @@ const notes = `
   foreground and background, ` + "`#`" + ` types a 24-bit colour. Colours are stored as chosen and shown as
   the nearest the terminal can display (16, 256 or truecolor).
 - **ASCII-only** (` + "`a`" + `, or ` + "`tcanvas join --ascii`" + `) changes what you see, not what is stored: box
-  lines show as - | +, so the drawing stays the same for everyone.
+  lines show as - | +, other symbols as their nearest ASCII, accented letters as their base letter,
+  anything else as ? (?? for a wide character), so the drawing stays the same for everyone.
+- **Wide characters** (CJK, emoji) take two cells in text, brushes and pastes; writing over either
+  half erases the whole character. A character of several code points (skin tone, flag) is refused
+  with a notice.
 - **Peers.** Each cursor is drawn in its owner's colour with their name; someone off screen is an arrow
   at the edge. A peer not heard from for 6 s (a lost link: a still cursor is still
   refreshed) fades, and disappears after 10 s.

@@ -330,3 +330,34 @@ func BenchmarkSVG(b *testing.B) {
 		}
 	}
 }
+
+// TestPNGMissingGlyphsShow: Go Mono lacks ✓ ★, CJK and emoji; each is
+// drawn as a visible replacement box across its columns, never as
+// nothing, and a wide character's right half is not drawn on its own.
+func TestPNGMissingGlyphsShow(t *testing.T) {
+	c := model.NewCanvas()
+	c.Apply([]model.Op{{Kind: model.OpText, Text: "✓★漢😀a"}})
+	o := Options{Margin: -1}
+	img, err := Image(c, model.Rect{W: 7, H: 1}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := Measure(model.Rect{W: 7, H: 1}, o)
+	inked := func(col int) int {
+		n := 0
+		x0, y0 := l.CellOrigin(col, 0)
+		for y := y0; y < y0+l.CellH; y++ {
+			for x := x0; x < x0+l.CellW; x++ {
+				if img.RGBAAt(x, y) != DefaultBackground {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for col, what := range []string{"✓", "★", "漢 (left)", "漢 (right)", "😀 (left)", "😀 (right)", "a"} {
+		if inked(col) == 0 {
+			t.Errorf("column %d (%s) is blank", col, what)
+		}
+	}
+}

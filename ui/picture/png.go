@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 
@@ -48,8 +49,23 @@ func Image(c *model.Canvas, r model.Rect, o Options) (*image.RGBA, error) {
 		if cell.Ch == 0 {
 			continue
 		}
-		x, y := l.CellOrigin(i%l.Cols, i/l.Cols)
-		p.cell(img, x, y, cell)
+		col := i % l.Cols
+		if cell.Ch == model.Continuation {
+			if col == 0 {
+				cell.Ch = ' ' // its wide cell is outside the region: keep the background
+			} else {
+				continue // painted with its wide cell
+			}
+		}
+		span := 1
+		if cell.IsWide() {
+			span = 2
+			if col+1 == l.Cols {
+				cell.Ch, span = ' ', 1 // its right half is outside the region
+			}
+		}
+		x, y := l.CellOrigin(col, i/l.Cols)
+		p.cell(img, x, y, span, cell)
 	}
 	return img, nil
 }
@@ -64,6 +80,9 @@ type painter struct {
 	glyphs map[glyphKey]glyph
 	shapes map[rune]*image.Alpha
 	z      *vector.Rasterizer
+	fonts  [4]*opentype.Font
+	known  map[glyphKey]bool // has, cached
+	buf    sfnt.Buffer
 }
 
 type glyphKey struct {
@@ -82,7 +101,7 @@ func newPainter(l Layout, o Options) (*painter, error) {
 		return nil, err
 	}
 	p := &painter{l: l, o: o, g: newGeometry(l.CellW, l.CellH), glyphs: map[glyphKey]glyph{}, shapes: map[rune]*image.Alpha{},
-		z: vector.NewRasterizer(l.CellW, l.CellH)}
+		z: vector.NewRasterizer(l.CellW, l.CellH), fonts: fs, known: map[glyphKey]bool{}}
 	for i, f := range fs {
 		face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: o.FontSize, DPI: 72, Hinting: font.HintingFull})
 		if err != nil {
@@ -102,9 +121,11 @@ func (p *painter) close() {
 	}
 }
 
-func (p *painter) cell(img *image.RGBA, x, y int, c model.Cell) {
+// cell paints c over span columns (2 for a wide character) from (x, y).
+func (p *painter) cell(img *image.RGBA, x, y, span int, c model.Cell) {
 	s := resolve(c, p.o)
-	cellR := image.Rect(x, y, x+p.l.CellW, y+p.l.CellH)
+	w := span * p.l.CellW
+	cellR := image.Rect(x, y, x+w, y+p.l.CellH)
 	if s.paintBG {
 		draw.Draw(img, cellR, image.NewUniform(s.bg), image.Point{}, draw.Src)
 	}
@@ -118,17 +139,50 @@ func (p *painter) cell(img *image.RGBA, x, y int, c model.Cell) {
 			p.shapes[c.Ch] = a
 		}
 		draw.DrawMask(img, cellR, fg, image.Point{}, a, image.Point{}, draw.Over)
+	case !p.has(c.Ch, s.face):
+		p.replacement(img, cellR, fg)
 	default:
 		gl := p.glyph(c.Ch, s.face)
 		if gl.mask != nil {
-			draw.DrawMask(img, gl.dr.Add(image.Pt(x, y)), fg, image.Point{}, gl.mask, gl.dr.Min, draw.Over)
+			// A wide glyph is centred on its two columns.
+			off := image.Pt(x+(w-p.l.CellW)/2, y)
+			draw.DrawMask(img, gl.dr.Add(off), fg, image.Point{}, gl.mask, gl.dr.Min, draw.Over)
 		}
 	}
 	if s.underline {
-		draw.Draw(img, image.Rect(x, y+p.l.Underline, x+p.l.CellW, y+p.l.Underline+p.g.lw), fg, image.Point{}, draw.Src)
+		draw.Draw(img, image.Rect(x, y+p.l.Underline, x+w, y+p.l.Underline+p.g.lw), fg, image.Point{}, draw.Src)
 	}
 	if s.strike {
-		draw.Draw(img, image.Rect(x, y+p.l.Strike, x+p.l.CellW, y+p.l.Strike+p.g.lw), fg, image.Point{}, draw.Src)
+		draw.Draw(img, image.Rect(x, y+p.l.Strike, x+w, y+p.l.Strike+p.g.lw), fg, image.Point{}, draw.Src)
+	}
+}
+
+// has reports whether the face has a glyph for r. Go Mono covers Latin,
+// Greek, Cyrillic and box drawing, not ✓ ★, CJK or emoji.
+func (p *painter) has(r rune, face int) bool {
+	k := glyphKey{r, face}
+	if v, ok := p.known[k]; ok {
+		return v
+	}
+	i, err := p.fonts[face].GlyphIndex(&p.buf, r)
+	v := err == nil && i != 0
+	p.known[k] = v
+	return v
+}
+
+// replacement draws a hollow box, inset from the cell: a character the
+// font lacks shows as a visible placeholder, never as nothing (the txt,
+// ANSI and SVG exports carry the character itself).
+func (p *painter) replacement(img *image.RGBA, cellR image.Rectangle, fg image.Image) {
+	lw := p.g.lw
+	in := image.Rect(cellR.Min.X+p.l.CellW/5, cellR.Min.Y+p.l.CellH/5, cellR.Max.X-p.l.CellW/5, cellR.Max.Y-p.l.CellH/5)
+	for _, e := range []image.Rectangle{
+		{in.Min, image.Pt(in.Max.X, in.Min.Y+lw)},
+		{image.Pt(in.Min.X, in.Max.Y-lw), in.Max},
+		{in.Min, image.Pt(in.Min.X+lw, in.Max.Y)},
+		{image.Pt(in.Max.X-lw, in.Min.Y), in.Max},
+	} {
+		draw.Draw(img, e, fg, image.Point{}, draw.Src)
 	}
 }
 

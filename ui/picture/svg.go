@@ -92,7 +92,10 @@ func writeText(w *bufio.Writer, cells []model.Cell, l Layout, x, y int, s style)
 	var xs strings.Builder
 	var text strings.Builder
 	for i, c := range cells {
-		if i > 0 {
+		if c.Ch == model.Continuation {
+			continue // the wide character before it covers this column
+		}
+		if xs.Len() > 0 {
 			xs.WriteByte(' ')
 		}
 		xs.WriteString(strconv.Itoa(x + i*l.CellW))

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
 	"github.com/tcanvas/tcanvas/net/authority/store"
 	"github.com/tcanvas/tcanvas/net/session"
@@ -397,5 +398,35 @@ func TestParseKeys(t *testing.T) {
 		if _, err := sshd.ParseKeys([]byte(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+// TestWideTextThroughTheDoor: text typed over SSH with CJK and an emoji
+// lands as two-cell characters, and a wide character someone else commits
+// reaches the SSH terminal.
+func TestWideTextThroughTheDoor(t *testing.T) {
+	e := start(t, true, wire.RoleEditor, "")
+	ctx := ctxT(t)
+	obs := e.observer(ctx, "wide")
+	c := e.connect("ed", nil, "wide")
+	c.waitText("you are an editor in room wide")
+	c.keys("t ")
+	c.waitText("typing")
+	c.keys("漢字 😀\x1b")
+	for deadline := time.Now().Add(20 * time.Second); obs.Get(5, 0).Ch != '😀'; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the typed text never reached the room: %q; the client saw:\n%s", model.RenderText(obs.Canvas(), model.Rect{W: 8, H: 1}), c.text())
+		}
+	}
+	if got := model.RenderText(obs.Canvas(), model.Rect{W: 8, H: 1}); got != "漢字 😀" || !obs.Get(1, 0).IsContinuation() {
+		t.Fatalf("room holds %q", got)
+	}
+	if _, err := obs.Commit([]model.Op{{Kind: model.OpText, Y: 2, Text: "日本"}}); err != nil {
+		t.Fatal(err)
+	}
+	c.waitText("日本")
+	c.keys("q")
+	if code := c.exit(); code != 0 {
+		t.Fatalf("exit status %d", code)
 	}
 }
