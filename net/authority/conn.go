@@ -77,8 +77,8 @@ type conn struct {
 	early    []func() // frames that arrived before the welcome went out
 	// earlyPresence is the latest presence packet that arrived before it.
 	earlyPresence []byte
-	budget   *connBudget
-	ip       string // the client address its per-address budgets use
+	budget        *connBudget
+	ip            string // the client address its per-address budgets use
 	// addrStore is the stored-bytes bucket of ip, shared with its other
 	// connections.
 	addrStore *debtBucket

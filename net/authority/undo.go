@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority/store"
@@ -83,14 +84,17 @@ type logCache struct {
 	bytes int
 }
 
-const logCacheBytes = 8 << 20
+// logCacheBytes bounds the decoded log beside the room's undo effects
+// (recentBytes): a room's caches hold at most their sum.
+const logCacheBytes = 4 << 20
 
-// cost is a rough size of a decoded entry: a cell of an op or of an
-// effect is a few dozen bytes.
+// cost is the heap a decoded entry holds: its structs at their real
+// sizes, strings and slices headers included, plus the text bytes and a
+// map entry.
 func cost(e model.LogEntry) int {
-	n := 64 + 40*len(e.Effect)
+	n := 96 + int(unsafe.Sizeof(model.Change{}))*len(e.Effect)
 	for _, o := range e.Ops {
-		n += 64 + 24*len(o.Cells) + len(o.Text)
+		n += int(unsafe.Sizeof(o)) + int(unsafe.Sizeof(model.CellAt{}))*len(o.Cells) + len(o.Text)
 	}
 	return n
 }
