@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/pace"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -146,29 +147,35 @@ func (s *Session) rosterChange(p wire.Peer, left bool) {
 // presenceState is the sender's latest presence and the receiver's
 // newest-seen sequence per peer.
 type presenceState struct {
-	cur      wire.Presence
-	set      bool
-	dirty    bool
-	seq      uint16
-	lastSent time.Time
-	seen     map[uint16]uint16
+	cur   wire.Presence
+	set   bool
+	dirty bool
+	seq   uint16
+	pace  pace.Pacer // leading edge: at most PresenceHz sends a second
+	seen  map[uint16]uint16
 }
 
 // keepAlive is how often an unchanged presence is sent again, so peers can
 // fade out those that stop sending.
 const keepAlive = 3 * time.Second
 
-// SetPresence sets our pointer state; it is sent at most PresenceHz times
-// per second, and only when it changed (plus a keep-alive).
+// SetPresence sets our pointer state. A change goes at once when nothing
+// was sent in the last 1/PresenceHz s, else at the end of that interval:
+// never more than PresenceHz packets a second, never a fixed wait. An
+// unchanged presence is repeated only as a keep-alive.
 func (s *Session) SetPresence(p wire.Presence) {
 	s.mu.Lock()
 	p.Seq = 0
 	cur := s.pres.cur
 	cur.Seq = 0
-	if !s.pres.set || !presenceEqual(cur, p) {
+	changed := !s.pres.set || !presenceEqual(cur, p)
+	if changed {
 		s.pres.cur, s.pres.set, s.pres.dirty = p, true, true
 	}
 	s.mu.Unlock()
+	if changed {
+		s.poke() // the writer sends it, now or when the interval ends
+	}
 }
 
 func presenceEqual(a, b wire.Presence) bool {
@@ -190,29 +197,27 @@ func presenceEqual(a, b wire.Presence) bool {
 	return a == b
 }
 
-// presenceDue returns the packet to send now, if any.
-func (s *Session) presenceDue(now time.Time) []byte {
+// presenceDue returns the packet to send now, if any, and when to ask
+// again (zero: not before SetPresence changes something).
+func (s *Session) presenceDue(now time.Time) (pkt []byte, next time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ps := &s.pres
 	if !ps.set || s.state.State != Online {
-		return nil
+		return nil, time.Time{}
 	}
-	if !ps.dirty && now.Sub(ps.lastSent) < keepAlive {
-		return nil
+	ps.pace.Interval = time.Second / wire.PresenceHz
+	if last, ok := ps.pace.Last(); !ps.dirty && ok && now.Sub(last) < keepAlive {
+		return nil, last.Add(keepAlive)
 	}
-	// The writer's ticker has the same period, so demanding a full period
-	// would skip every tick that fires a little early after a late one
-	// (about a third of them); three quarters keeps the rate at 60 Hz
-	// without ever exceeding it by more than the ticker's jitter.
-	if now.Sub(ps.lastSent) < time.Second/wire.PresenceHz*3/4 {
-		return nil
+	if !ps.pace.Ready(now) {
+		return nil, ps.pace.Next()
 	}
 	ps.seq++
 	ps.cur.Seq = ps.seq
 	ps.dirty = false
-	ps.lastSent = now
-	return ps.cur.AppendBinary(nil)
+	ps.pace.Sent(now)
+	return ps.cur.AppendBinary(nil), now.Add(keepAlive)
 }
 
 // relayed handles a relay batch from the authority.
