@@ -55,6 +55,7 @@ type config struct {
 	authority    string
 	setupTimeout time.Duration
 	serveOnly    bool
+	presenceTick time.Duration // -serve-only: the relay tick (0: the default)
 	memprofile   string
 	args         []string // as given, for the report
 }
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.setupTimeout, "setup-timeout", cfg.setupTimeout, "how long the pairs may take to connect")
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile of the mesh lane, taken once every pair has connected, to `FILE`")
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
+	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
