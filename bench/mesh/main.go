@@ -52,6 +52,7 @@ type config struct {
 	peers        int
 	duration     time.Duration
 	hz           int
+	movers       int // peers whose cursor moves; the others only watch
 	authority    string
 	setupTimeout time.Duration
 	serveOnly    bool
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.peers, "peers", cfg.peers, "sessions in the room")
 	fs.DurationVar(&cfg.duration, "duration", cfg.duration, "how long the cursors move, per lane")
 	fs.IntVar(&cfg.hz, "hz", cfg.hz, "cursor moves per second per peer (the session sends at most 60 packets per second)")
+	fs.IntVar(&cfg.movers, "movers", 0, "how many peers move their cursor (0: all); the others watch")
 	fs.StringVar(&cfg.authority, "authority", cfg.authority, "where the authority runs: child (a child process, so per-peer figures count the peers alone) or inproc")
 	fs.DurationVar(&cfg.setupTimeout, "setup-timeout", cfg.setupTimeout, "how long the pairs may take to connect")
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile of the mesh lane, taken once every pair has connected, to `FILE`")
@@ -93,6 +95,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("-peers must be at least 2")
 	case cfg.peers > 1000:
 		return cfg, errors.New("-peers must be at most 1000")
+	case cfg.movers < 0 || cfg.movers > cfg.peers:
+		return cfg, errors.New("-movers must be between 0 (all) and -peers")
 	case cfg.hz < 1 || cfg.hz > 1000:
 		return cfg, errors.New("-hz must be between 1 and 1000")
 	case cfg.duration <= 0:
@@ -103,6 +107,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-duration must be at most %s", maxDuration)
 	case cfg.authority != authChild && cfg.authority != authInproc:
 		return cfg, fmt.Errorf("-authority must be %s or %s", authChild, authInproc)
+	}
+	if cfg.movers == 0 {
+		cfg.movers = cfg.peers
 	}
 	cfg.args = args
 	return cfg, nil

@@ -158,11 +158,14 @@ func TestFlags(t *testing.T) {
 	if err != nil || cfg.duration != 3*time.Second || cfg.peers != 10 {
 		t.Errorf("-quick: %+v, %v", cfg, err)
 	}
+	if cfg.movers != cfg.peers {
+		t.Errorf("default movers %d, want every peer (%d)", cfg.movers, cfg.peers)
+	}
 	cfg, err = parseFlags([]string{"-quick", "-duration", "5s"}, io.Discard)
 	if err != nil || cfg.duration != 5*time.Second {
 		t.Errorf("-quick -duration 5s: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-peers", "1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
+	for _, bad := range [][]string{{"-peers", "1"}, {"-peers", "4", "-movers", "5"}, {"-movers", "-1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

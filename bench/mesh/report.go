@@ -27,8 +27,12 @@ func report(w io.Writer, r results) {
 	if r.cfg.authority == authInproc {
 		where = "this process, so the per-peer figures include the authority's share of each connection, and its CPU cannot be told apart"
 	}
-	fmt.Fprintf(w, "%d sessions in one room, each moving its cursor at %d Hz for %s per lane; ICE restricted to 127.0.0.0/8; authority in %s. %s.\n\n",
-		n, r.cfg.hz, r.cfg.duration, where, r.host)
+	moving := "each moving its cursor"
+	if r.cfg.movers < n {
+		moving = fmt.Sprintf("%d of them moving a cursor, the others watching,", r.cfg.movers)
+	}
+	fmt.Fprintf(w, "%d sessions in one room, %s at %d Hz for %s per lane; ICE restricted to 127.0.0.0/8; authority in %s. %s.\n\n",
+		n, moving, r.cfg.hz, r.cfg.duration, where, r.host)
 
 	fmt.Fprintln(w, "| | mesh (p2p) | relay (NoMesh; leading-edge batches) | naive relay (one frame per packet) | budget |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|")
@@ -46,7 +50,7 @@ func report(w io.Writer, r results) {
 		return ms(p) + mark(p < budgetP99)
 	}, "< 35 ms")
 	row("cursor latency max", func(l laneResult) string { return ms(pct(l.lat, 1)) }, "")
-	row("packets sent per peer per second", rate(func(l laneResult) float64 { return float64(l.sent) / float64(n) }), "≤ 60")
+	row("packets sent per moving peer per second", rate(func(l laneResult) float64 { return float64(l.sent) / float64(r.cfg.movers) }), "≤ 60")
 	row("cursors delivered (first arrivals / sent × (N−1))", func(l laneResult) string { return delivered(l, n) }, "")
 	row("authority CPU, % of one core", serverCPU, "")
 	row("authority: presence packets in /s", rate(func(l laneResult) float64 { return l.delta[metricIn] }), "")
@@ -102,8 +106,8 @@ func report(w io.Writer, r results) {
 	fmt.Fprintf(w, "The relay sends a recipient that had no frame in the last 1/60 s a packet at once, and what arrives within the tick after "+
 		"a frame as one frame at the tick's end, holding each sender's latest packet: at most one frame per recipient per tick. "+
 		"The naive relay is the same authority with a 1 ns tick, so nothing is ever batched: one frame per packet per recipient, "+
-		"at a full 60 packets per peer %s a second. Delivery below 100 %% in the batched lane is that latest-wins coalescing, by design.\n\n",
-		thousands(float64(n*(n-1)*wire.PresenceHz)))
+		"at a full 60 packets per moving peer %s a second. Delivery below 100 %% in the batched lane is that latest-wins coalescing, by design.\n\n",
+		thousands(float64(r.cfg.movers*(n-1)*wire.PresenceHz)))
 
 	fmt.Fprintf(w, "Goroutines per mesh peer by the function that started them (after every pair connected, minus before; %d peers, %d pairs each):\n\n", n, n-1)
 	fmt.Fprintln(w, "| created by | per peer |")
