@@ -1,11 +1,14 @@
 // Command mesh benchmarks the presence lane: N real sessions in one room,
-// each moving its cursor at 60 Hz, first over the WebRTC mesh and then
-// through the authority's relay fallback. It prints a markdown table of
-// the figures that DESIGN.md §7 budgets, the two lanes side by side.
+// each moving its cursor at 60 Hz, through the authority's relay fallback
+// (leading-edge batches), through the same relay with nothing batched (the
+// naive baseline), and over the WebRTC mesh. It prints a markdown table of
+// the figures that DESIGN.md §7 budgets, the three lanes side by side,
+// with the authority's CPU.
 //
 //	go run ./bench/mesh              # 10 peers, 10 s per lane
 //	go run ./bench/mesh -quick       # 10 peers, 3 s per lane
 //	go run ./bench/mesh -peers 4 -duration 5s
+//	go run ./bench/mesh -movers 1    # one moving cursor, the others watch
 //
 // ICE is always restricted to 127.0.0.0/8: no benchmark traffic leaves
 // loopback. By default the authority runs in a child process (this binary
