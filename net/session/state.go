@@ -151,7 +151,7 @@ type presenceState struct {
 	set   bool
 	dirty bool
 	seq   uint16
-	pace  pace.Pacer // leading edge: at most PresenceHz sends a second
+	pace  pace.Window // leading edge, at most PresenceHz sends a second (newPresencePace)
 	seen  map[uint16]uint16
 }
 
@@ -159,8 +159,19 @@ type presenceState struct {
 // fade out those that stop sending.
 const keepAlive = 3 * time.Second
 
-// SetPresence sets our pointer state. A change goes at once when nothing
-// was sent in the last 1/PresenceHz s, else at the end of that interval:
+// newPresencePace is the sender's rate rule: at most PresenceHz/10 packets
+// in any 100 ms, so never more than PresenceHz in any second, and at least
+// half a 1/PresenceHz apart. A change goes at once unless that rule holds
+// it, and then at the moment it allows. A plain "1/PresenceHz since the
+// last send" rule made a move that came a little early (a person's input
+// is no steady clock) wait out the rest of the interval: with input at
+// 60 Hz on average, half the moves waited, 4 ms at the median.
+func newPresencePace() pace.Window {
+	return pace.Window{Gap: time.Second / wire.PresenceHz / 2, Span: 100 * time.Millisecond, Max: wire.PresenceHz / 10}
+}
+
+// SetPresence sets our pointer state. A change goes at once unless the
+// rate rule (newPresencePace) holds it, and then as soon as it allows:
 // never more than PresenceHz packets a second, never a fixed wait. An
 // unchanged presence is repeated only as a keep-alive.
 func (s *Session) SetPresence(p wire.Presence) {
@@ -206,7 +217,9 @@ func (s *Session) presenceDue(now time.Time) (pkt []byte, next time.Time) {
 	if !ps.set || s.state.State != Online {
 		return nil, time.Time{}
 	}
-	ps.pace.Interval = time.Second / wire.PresenceHz
+	if ps.pace.Max == 0 {
+		ps.pace = newPresencePace()
+	}
 	if last, ok := ps.pace.Last(); !ps.dirty && ok && now.Sub(last) < keepAlive {
 		return nil, last.Add(keepAlive)
 	}
