@@ -103,8 +103,8 @@ func report(w io.Writer, r results) {
 	row("UDP sockets of the peers, all on loopback", func(l laneResult) string { return udpString(l.udp) }, "")
 	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "The relay sends a recipient that had no frame in the last 1/60 s a packet at once, and what arrives within the tick after "+
-		"a frame as one frame at the tick's end, holding each sender's latest packet: at most one frame per recipient per tick. "+
+	fmt.Fprintf(w, "The relay sends a recipient that had no frame in the last 1/60 s a packet at once, and what comes sooner than the recipient's pace allows "+
+		"(1/60 s after its last frame, up to 1/120 s less) as one frame at that moment, holding each sender's latest packet: one frame per recipient per tick on average. "+
 		"The naive relay is the same authority with a 1 ns tick, so nothing is ever batched: one frame per packet per recipient, "+
 		"at a full 60 packets per moving peer %s a second. Delivery below 100 %% in the batched lane is that latest-wins coalescing, by design.\n\n",
 		thousands(float64(r.cfg.movers*(n-1)*wire.PresenceHz)))

@@ -67,8 +67,9 @@ func (r *room) stopPresence() {
 
 // relayBatcher is the relay's leading-edge batching, per recipient: a
 // recipient that has had no frame in the last tick gets a packet at once;
-// what arrives for it within the tick after a frame waits for the tick's
-// end and goes as one frame holding each sender's latest packet. So a lone
+// what arrives for it sooner than its pace allows (a tick after the last
+// frame, up to half a tick less) waits for that moment and goes as one
+// frame holding each sender's latest packet. So a lone
 // moving cursor crosses the relay without waiting, a busy room still costs
 // at most one frame per recipient per tick, and a quiet room costs no
 // wake-ups. It keeps no clock: the room passes the time in.
@@ -92,7 +93,10 @@ func newRelayBatcher(tick time.Duration) relayBatcher {
 func (b *relayBatcher) add(to, from uint16, pkt []byte) {
 	o := b.out[to]
 	if o == nil {
-		o = &outbox{pace: pace.Pacer{Interval: b.tick}, pending: map[uint16][]byte{}}
+		// Half a tick of tolerance, as the session's sender has: a lone
+		// cursor's packets, paced by its sender, pass at once even when the
+		// network brings one a little early.
+		o = &outbox{pace: pace.Pacer{Interval: b.tick, Tolerance: b.tick / 2}, pending: map[uint16][]byte{}}
 		b.out[to] = o
 	}
 	o.pending[from] = pkt

@@ -97,24 +97,28 @@ func TestRelayFirstPacketAfterQuietTickGoesAtOnce(t *testing.T) {
 	}
 }
 
+// TestRelayBurstWithinTickIsOneBatch: after a frame, what arrives before
+// the next may go (one tick after the frame, less half a tick of
+// tolerance) goes as one batch, each sender's latest packet.
 func TestRelayBurstWithinTickIsOneBatch(t *testing.T) {
 	f := newFakeRelay(t, testTick)
 	t0 := f.now
+	due := t0.Add(testTick - testTick/2)
 	f.packet(1, "a1", 2, 3) // leading edge: goes now to 2 and 3
-	// Within the tick: three senders, one of them twice.
-	f.advance(t0.Add(2 * time.Millisecond))
+	// Before due: three senders, one of them twice.
+	f.advance(t0.Add(1 * time.Millisecond))
 	f.packet(1, "a2", 2, 3)
-	f.advance(t0.Add(5 * time.Millisecond))
+	f.advance(t0.Add(3 * time.Millisecond))
 	f.packet(3, "c1", 2)
-	f.advance(t0.Add(9 * time.Millisecond))
+	f.advance(t0.Add(5 * time.Millisecond))
 	f.packet(1, "a3", 2, 3)
-	f.advance(t0.Add(11 * time.Millisecond))
+	f.advance(t0.Add(7 * time.Millisecond))
 	f.packet(4, "d1", 2, 3)
 	if n := len(f.framesTo(2)); n != 1 {
-		t.Fatalf("%d frames to peer 2 before the tick ended, want only the leading one", n)
+		t.Fatalf("%d frames to peer 2 before the batch was due, want only the leading one", n)
 	}
-	if want := t0.Add(testTick); !f.timer.Equal(want) {
-		t.Fatalf("timer armed for %v, want the tick's end %v", f.timer, want)
+	if !f.timer.Equal(due) {
+		t.Fatalf("timer armed for %v, want %v", f.timer.Sub(t0), due.Sub(t0))
 	}
 	f.advance(t0.Add(time.Second))
 	got := f.framesTo(2)
@@ -122,8 +126,8 @@ func TestRelayBurstWithinTickIsOneBatch(t *testing.T) {
 		t.Fatalf("frames to peer 2: %+v, want the leading one and one batch", got)
 	}
 	b := got[1]
-	if !b.at.Equal(t0.Add(testTick)) {
-		t.Fatalf("batch went at %v, want the tick's end", b.at.Sub(t0))
+	if !b.at.Equal(due) {
+		t.Fatalf("batch went at %v, want %v", b.at.Sub(t0), due.Sub(t0))
 	}
 	if want := map[uint16]string{1: "a3", 3: "c1", 4: "d1"}; !maps.Equal(b.entries, want) {
 		t.Fatalf("batch %v, want each sender's latest %v", b.entries, want)
@@ -137,7 +141,7 @@ func TestRelayBurstWithinTickIsOneBatch(t *testing.T) {
 }
 
 // TestRelayRateBound: senders far above 60 Hz, at uneven times, still get
-// each recipient at most one frame per tick, and nothing is held longer
+// each recipient one frame per tick on average, and nothing is held longer
 // than a tick.
 func TestRelayRateBound(t *testing.T) {
 	f := newFakeRelay(t, testTick)
@@ -165,15 +169,24 @@ func TestRelayRateBound(t *testing.T) {
 	f.advance(t0.Add(2 * time.Second))
 	for id := uint16(1); id <= peers; id++ {
 		got := f.framesTo(id)
-		if len(got) > 61 {
-			t.Fatalf("peer %d got %d frames in one second, want at most one per tick", id, len(got))
-		}
 		if len(got) < 55 {
 			t.Fatalf("peer %d got only %d frames under constant traffic", id, len(got))
 		}
-		for i := 1; i < len(got); i++ {
-			if d := got[i].at.Sub(got[i-1].at); d < testTick {
-				t.Fatalf("peer %d: frames %d and %d only %v apart", id, i-1, i, d)
+		// One frame per tick on average: any second holds at most one
+		// more (the half tick of tolerance), and no two are closer than
+		// half a tick.
+		for i := range got {
+			n := 0
+			for _, u := range got[i:] {
+				if u.at.Sub(got[i].at) < time.Second {
+					n++
+				}
+			}
+			if n > 61 {
+				t.Fatalf("peer %d got %d frames in the second from %v", id, n, got[i].at.Sub(t0))
+			}
+			if i > 0 && got[i].at.Sub(got[i-1].at) < testTick/2 {
+				t.Fatalf("peer %d: frames %d and %d only %v apart", id, i-1, i, got[i].at.Sub(got[i-1].at))
 			}
 		}
 		// Nothing waits more than a tick: the last frame went within a

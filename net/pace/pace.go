@@ -7,14 +7,23 @@ package pace
 
 import "time"
 
-// Pacer spaces sends at least Interval apart without delaying the first
-// one after a quiet interval. The zero Pacer (with Interval set) lets the
-// first send go at once. It keeps no clock of its own: callers pass the
-// time, so tests drive it with a fake clock.
+// Pacer holds sends to one per Interval on average without delaying the
+// first one after a quiet interval: it is the generic cell rate algorithm
+// (a token bucket kept as one time). A send may go up to Tolerance ahead of
+// the even schedule, so input that comes at the rate but not like a clock
+// (a person's) goes at once, while a stream that presses harder is spaced
+// exactly Interval apart. Tolerance at most Interval/2 keeps any two sends
+// that far apart, and any second holds at most one send more than
+// 1s/Interval. Tolerance 0 is the plain rule "Interval since the last".
+// The zero Pacer (with the fields set) lets the first send go at once. It
+// keeps no clock of its own: callers pass the time, so tests drive it with
+// a fake clock.
 type Pacer struct {
-	Interval time.Duration
-	last     time.Time
-	used     bool
+	Interval  time.Duration
+	Tolerance time.Duration
+	tat       time.Time // theoretical arrival time of the next send
+	last      time.Time
+	used      bool
 }
 
 // Next is the earliest time the next send may go: at or before now means
@@ -23,7 +32,7 @@ func (p *Pacer) Next() time.Time {
 	if !p.used {
 		return time.Time{}
 	}
-	return p.last.Add(p.Interval)
+	return p.tat.Add(-p.Tolerance)
 }
 
 // Ready says whether a send may go at now.
@@ -31,64 +40,12 @@ func (p *Pacer) Ready(now time.Time) bool { return !now.Before(p.Next()) }
 
 // Sent records a send at now.
 func (p *Pacer) Sent(now time.Time) {
+	if !p.used || now.After(p.tat) {
+		p.tat = now
+	}
+	p.tat = p.tat.Add(p.Interval)
 	p.last, p.used = now, true
 }
 
 // Last is when the last send went, and whether there was one.
 func (p *Pacer) Last() (time.Time, bool) { return p.last, p.used }
-
-// Window allows at most Max sends in any Span, each at least Gap after the
-// one before, and otherwise lets a send go at once. With Max 6 per 100 ms
-// it holds a stream to 60 a second, like a Pacer of 1/60 s, but a change
-// that comes a little early after the last send (input is never a steady
-// clock) goes at once instead of waiting out the interval; the cost is
-// short runs at up to 1/Gap a second. The zero Window (with the fields
-// set) lets the first send go at once.
-type Window struct {
-	Gap  time.Duration
-	Span time.Duration
-	Max  int
-	sent []time.Time // the last Max sends, oldest at head once full
-	head int
-}
-
-// Next is the earliest time the next send may go: at or before now means
-// at once.
-func (w *Window) Next() time.Time {
-	last, ok := w.Last()
-	if !ok {
-		return time.Time{}
-	}
-	next := last.Add(w.Gap)
-	if len(w.sent) >= w.Max {
-		if t := w.sent[w.head].Add(w.Span); t.After(next) {
-			next = t
-		}
-	}
-	return next
-}
-
-// Ready says whether a send may go at now.
-func (w *Window) Ready(now time.Time) bool { return !now.Before(w.Next()) }
-
-// Sent records a send at now.
-func (w *Window) Sent(now time.Time) {
-	if len(w.sent) < w.Max {
-		w.sent = append(w.sent, now)
-		return
-	}
-	w.sent[w.head] = now
-	w.head = (w.head + 1) % len(w.sent)
-}
-
-// Last is when the last send went, and whether there was one.
-func (w *Window) Last() (time.Time, bool) {
-	switch {
-	case len(w.sent) == 0:
-		return time.Time{}, false
-	case len(w.sent) < w.Max:
-		return w.sent[len(w.sent)-1], true
-	default:
-		return w.sent[(w.head+len(w.sent)-1)%len(w.sent)], true
-	}
-}

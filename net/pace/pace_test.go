@@ -50,37 +50,40 @@ func TestPacerRateBound(t *testing.T) {
 	}
 }
 
-func presenceWindow() Window {
-	return Window{Gap: time.Second / 120, Span: 100 * time.Millisecond, Max: 6}
+func tolerant() Pacer {
+	return Pacer{Interval: time.Second / 60, Tolerance: time.Second / 120}
 }
 
-func TestWindowEarlyChangeGoesAtOnce(t *testing.T) {
+func TestPacerToleranceLetsEarlySendGo(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	w := presenceWindow()
-	if !w.Ready(t0) {
-		t.Fatal("the first send must go at once")
+	p := tolerant()
+	p.Sent(t0)
+	if p.Ready(t0.Add(time.Second/120 - time.Microsecond)) {
+		t.Fatal("a send closer than Interval − Tolerance after the last must wait")
 	}
-	w.Sent(t0)
-	if w.Ready(t0.Add(time.Second/120 - time.Microsecond)) {
-		t.Fatal("a send closer than Gap after the last must wait")
+	// 12 ms after the last: the plain rule would hold it 4.7 ms more.
+	if !p.Ready(t0.Add(12 * time.Millisecond)) {
+		t.Fatal("a send 12 ms after the last waited")
 	}
-	// 12 ms after the last: a Pacer of 1/60 s would hold it 4.7 ms more.
-	if !w.Ready(t0.Add(12 * time.Millisecond)) {
-		t.Fatal("a send 12 ms after the last, with the window not full, waited")
+	p.Sent(t0.Add(12 * time.Millisecond))
+	// Having gone early, the next is due on the even schedule again: at
+	// 2 intervals less the tolerance, not 12 ms + an interval − tolerance.
+	if got, want := p.Next(), t0.Add(2*(time.Second/60)-time.Second/120); !got.Equal(want) {
+		t.Fatalf("Next = %v after t0, want %v", got.Sub(t0), want.Sub(t0))
 	}
 }
 
-// TestWindowRateBound: under constant demand, and under demand at 60 Hz
-// on average but jittered, no second holds more than 60 sends and no two
-// sends are closer than Gap.
-func TestWindowRateBound(t *testing.T) {
+// TestPacerToleranceRateBound: under constant demand sends settle to one
+// per Interval; under demand at 60 Hz on average but jittered, too, and no
+// second ever holds more than 61 sends, none closer than Interval/2.
+func TestPacerToleranceRateBound(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	for _, step := range []time.Duration{100 * time.Microsecond, 3 * time.Millisecond, 11 * time.Millisecond} {
-		w := presenceWindow()
+		p := tolerant()
 		var sends []time.Time
 		for now := t0; now.Before(t0.Add(3 * time.Second)); now = now.Add(step) {
-			if w.Ready(now) {
-				w.Sent(now)
+			if p.Ready(now) {
+				p.Sent(now)
 				sends = append(sends, now)
 			}
 		}
@@ -91,14 +94,14 @@ func TestWindowRateBound(t *testing.T) {
 					n++
 				}
 			}
-			if n > 60 {
+			if n > 61 {
 				t.Fatalf("step %v: %d sends in the second from %v", step, n, s.Sub(t0))
 			}
 			if i > 0 && s.Sub(sends[i-1]) < time.Second/120 {
 				t.Fatalf("step %v: sends %d and %d only %v apart", step, i-1, i, s.Sub(sends[i-1]))
 			}
 		}
-		if step < time.Second/60 && len(sends) < 3*60*9/10 {
+		if len(sends) < 3*60*9/10 {
 			t.Fatalf("step %v: only %d sends in 3 s of demand above 60 Hz", step, len(sends))
 		}
 	}

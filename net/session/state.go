@@ -151,7 +151,7 @@ type presenceState struct {
 	set   bool
 	dirty bool
 	seq   uint16
-	pace  pace.Window // leading edge, at most PresenceHz sends a second (newPresencePace)
+	pace  pace.Pacer // leading edge, PresenceHz sends a second (newPresencePace)
 	seen  map[uint16]uint16
 }
 
@@ -159,15 +159,15 @@ type presenceState struct {
 // fade out those that stop sending.
 const keepAlive = 3 * time.Second
 
-// newPresencePace is the sender's rate rule: at most PresenceHz/10 packets
-// in any 100 ms, so never more than PresenceHz in any second, and at least
-// half a 1/PresenceHz apart. A change goes at once unless that rule holds
-// it, and then at the moment it allows. A plain "1/PresenceHz since the
-// last send" rule made a move that came a little early (a person's input
-// is no steady clock) wait out the rest of the interval: with input at
-// 60 Hz on average, half the moves waited, 4 ms at the median.
-func newPresencePace() pace.Window {
-	return pace.Window{Gap: time.Second / wire.PresenceHz / 2, Span: 100 * time.Millisecond, Max: wire.PresenceHz / 10}
+// newPresencePace is the sender's rate rule: PresenceHz packets a second,
+// a change at once unless that holds it, and then the moment it allows.
+// Half an interval of tolerance lets a move that comes a little early (a
+// person's input is no steady clock) go at once; without it, with input
+// at 60 Hz on average, half the moves waited out the rest of 1/60 s, 4 ms
+// at the median. Any second holds at most one packet more than PresenceHz.
+func newPresencePace() pace.Pacer {
+	const interval = time.Second / wire.PresenceHz
+	return pace.Pacer{Interval: interval, Tolerance: interval / 2}
 }
 
 // SetPresence sets our pointer state. A change goes at once unless the
@@ -217,7 +217,7 @@ func (s *Session) presenceDue(now time.Time) (pkt []byte, next time.Time) {
 	if !ps.set || s.state.State != Online {
 		return nil, time.Time{}
 	}
-	if ps.pace.Max == 0 {
+	if ps.pace.Interval == 0 {
 		ps.pace = newPresencePace()
 	}
 	if last, ok := ps.pace.Last(); !ps.dirty && ok && now.Sub(last) < keepAlive {
