@@ -38,15 +38,24 @@ const childEnv = "TCANVAS_BENCH_MESH_SERVE_ONLY"
 // per-IP connection rate is out of the way because one process dials
 // every peer. The per-connection frame rate (400/s) stays: 60 Hz presence
 // is well within it.
-func authorityOptions(peers int) authority.Options {
+//
+// presenceTick 0 keeps the production relay tick (1/60 s); the naive lane
+// passes 1 ns, which leaves the leading-edge rule nothing to batch: every
+// packet goes to every recipient as its own frame at once.
+func authorityOptions(peers int, presenceTick time.Duration) authority.Options {
 	return authority.Options{
-		Open:      true,
-		MeshMax:   max(8, peers),
-		MaxPeers:  max(64, peers),
-		ConnRate:  rate.Limit(1e6),
-		ConnBurst: 1_000_000,
+		Open:         true,
+		MeshMax:      max(8, peers),
+		MaxPeers:     max(64, peers),
+		ConnRate:     rate.Limit(1e6),
+		ConnBurst:    1_000_000,
+		PresenceTick: presenceTick,
 	}
 }
+
+// naiveTick is the relay tick of the naive lane: too short for two
+// packets ever to share a frame.
+const naiveTick = time.Nanosecond
 
 // authorityHandle is a running authority, in this process or a child,
 // reached over HTTP on loopback.
@@ -54,6 +63,9 @@ type authorityHandle struct {
 	base  string // http://127.0.0.1:PORT
 	http  *http.Client
 	close func() error
+	// cpu reads the authority's CPU time so far (user + system); nil when
+	// the authority shares this process and its share cannot be told apart.
+	cpu func() (time.Duration, error)
 }
 
 func (a *authorityHandle) link(room string) string { return a.base + "/r/" + room }
@@ -106,16 +118,16 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 }
 
-func startAuthority(ctx context.Context, cfg config) (*authorityHandle, error) {
+func startAuthority(ctx context.Context, cfg config, presenceTick time.Duration) (*authorityHandle, error) {
 	if cfg.authority == authChild {
-		return startChild(ctx, cfg)
+		return startChild(ctx, cfg, presenceTick)
 	}
-	return startInproc(ctx, cfg.peers)
+	return startInproc(ctx, cfg.peers, presenceTick)
 }
 
 // startInproc serves a fresh authority over a fresh SQLite store in a
 // temporary directory on 127.0.0.1:0, in this process.
-func startInproc(ctx context.Context, peers int) (*authorityHandle, error) {
+func startInproc(ctx context.Context, peers int, presenceTick time.Duration) (*authorityHandle, error) {
 	dir, err := os.MkdirTemp("", "tcanvas-bench-mesh-")
 	if err != nil {
 		return nil, fmt.Errorf("start authority: %w", err)
@@ -125,7 +137,7 @@ func startInproc(ctx context.Context, peers int) (*authorityHandle, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start authority: %w", err)
 	}
-	opts := authorityOptions(peers)
+	opts := authorityOptions(peers, presenceTick)
 	opts.Store = st
 	srv, err := authority.New(opts)
 	if err != nil {
@@ -165,12 +177,12 @@ func startInproc(ctx context.Context, peers int) (*authorityHandle, error) {
 
 // startChild runs this binary again with -serve-only: an authority in its
 // own process, which prints its base URL and stops when its stdin closes.
-func startChild(ctx context.Context, cfg config) (*authorityHandle, error) {
+func startChild(ctx context.Context, cfg config, presenceTick time.Duration) (*authorityHandle, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("start child: %w", err)
 	}
-	cmd := exec.Command(exe, "-serve-only", "-peers", strconv.Itoa(cfg.peers))
+	cmd := exec.Command(exe, "-serve-only", "-peers", strconv.Itoa(cfg.peers), "-presence-tick", presenceTick.String())
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -221,13 +233,51 @@ func startChild(ctx context.Context, cfg config) (*authorityHandle, error) {
 		stop()
 		return nil, fmt.Errorf("child authority said %q", first)
 	}
-	return &authorityHandle{base: base, http: newHTTPClient(), close: stop}, nil
+	pid := cmd.Process.Pid
+	return &authorityHandle{base: base, http: newHTTPClient(), close: stop,
+		cpu: func() (time.Duration, error) { return procCPU(pid) }}, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// procCPU reads a process's user + system CPU time from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("server cpu: %w", err)
+	}
+	return parseProcStatCPU(string(b))
+}
+
+// parseProcStatCPU takes utime and stime (fields 14 and 15) from a
+// /proc/PID/stat line. The command name (field 2) may hold spaces and
+// parentheses, so fields are counted from its closing parenthesis.
+func parseProcStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("server cpu: malformed /proc stat")
+	}
+	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0, errors.New("server cpu: short /proc stat")
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("server cpu: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
 // serveOnly is the child's side: serve, say where, and stop when the
 // parent closes stdin (or dies).
 func serveOnly(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer) error {
-	a, err := startInproc(ctx, cfg.peers)
+	a, err := startInproc(ctx, cfg.peers, cfg.presenceTick)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 // Command mesh benchmarks the presence lane: N real sessions in one room,
-// each moving its cursor at 60 Hz, first over the WebRTC mesh and then
-// through the authority's relay fallback. It prints a markdown table of
-// the figures that DESIGN.md §7 budgets, the two lanes side by side.
+// each moving its cursor at 60 Hz, through the authority's relay fallback
+// (leading-edge batches), through the same relay with nothing batched (the
+// naive baseline), and over the WebRTC mesh. It prints a markdown table of
+// the figures that DESIGN.md §7 budgets, the three lanes side by side,
+// with the authority's CPU.
 //
 //	go run ./bench/mesh              # 10 peers, 10 s per lane
 //	go run ./bench/mesh -quick       # 10 peers, 3 s per lane
 //	go run ./bench/mesh -peers 4 -duration 5s
+//	go run ./bench/mesh -movers 1    # one moving cursor, the others watch
 //
 // ICE is always restricted to 127.0.0.0/8: no benchmark traffic leaves
 // loopback. By default the authority runs in a child process (this binary
@@ -52,9 +55,11 @@ type config struct {
 	peers        int
 	duration     time.Duration
 	hz           int
+	movers       int // peers whose cursor moves; the others only watch
 	authority    string
 	setupTimeout time.Duration
 	serveOnly    bool
+	presenceTick time.Duration // -serve-only: the relay tick (0: the default)
 	memprofile   string
 	args         []string // as given, for the report
 }
@@ -71,10 +76,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.peers, "peers", cfg.peers, "sessions in the room")
 	fs.DurationVar(&cfg.duration, "duration", cfg.duration, "how long the cursors move, per lane")
 	fs.IntVar(&cfg.hz, "hz", cfg.hz, "cursor moves per second per peer (the session sends at most 60 packets per second)")
+	fs.IntVar(&cfg.movers, "movers", 0, "how many peers move their cursor (0: all); the others watch")
 	fs.StringVar(&cfg.authority, "authority", cfg.authority, "where the authority runs: child (a child process, so per-peer figures count the peers alone) or inproc")
 	fs.DurationVar(&cfg.setupTimeout, "setup-timeout", cfg.setupTimeout, "how long the pairs may take to connect")
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile of the mesh lane, taken once every pair has connected, to `FILE`")
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
+	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -91,6 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, errors.New("-peers must be at least 2")
 	case cfg.peers > 1000:
 		return cfg, errors.New("-peers must be at most 1000")
+	case cfg.movers < 0 || cfg.movers > cfg.peers:
+		return cfg, errors.New("-movers must be between 0 (all) and -peers")
 	case cfg.hz < 1 || cfg.hz > 1000:
 		return cfg, errors.New("-hz must be between 1 and 1000")
 	case cfg.duration <= 0:
@@ -101,6 +110,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-duration must be at most %s", maxDuration)
 	case cfg.authority != authChild && cfg.authority != authInproc:
 		return cfg, fmt.Errorf("-authority must be %s or %s", authChild, authInproc)
+	}
+	if cfg.movers == 0 {
+		cfg.movers = cfg.peers
 	}
 	cfg.args = args
 	return cfg, nil

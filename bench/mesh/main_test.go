@@ -27,9 +27,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestQuick runs both lanes briefly and checks behaviour, never speed:
-// every pair goes p2p and carries cursors while the authority relays
-// nothing; with NoMesh the same cursors arrive through the relay.
+// TestQuick runs the three lanes briefly and checks behaviour, never
+// speed: every pair goes p2p and carries cursors while the authority
+// relays nothing; with NoMesh the same cursors arrive through the relay,
+// batched or (naive lane) one frame per packet.
 func TestQuick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -45,14 +46,14 @@ func TestQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	const pairs = 3 * 2
-	m, r := res.mesh, res.relay
+	m, r, nv := res.mesh, res.relay, res.naive
 	if m.p2p != pairs {
 		t.Errorf("mesh: %d of %d ordered pairs p2p", m.p2p, pairs)
 	}
-	if r.p2p != 0 {
-		t.Errorf("relay: %d ordered pairs p2p with NoMesh", r.p2p)
+	if r.p2p != 0 || nv.p2p != 0 {
+		t.Errorf("relay lanes: %d and %d ordered pairs p2p with NoMesh", r.p2p, nv.p2p)
 	}
-	for _, l := range []laneResult{m, r} {
+	for _, l := range res.lanes() {
 		for i, row := range l.pairs {
 			for j, n := range row {
 				if i != j && n == 0 {
@@ -78,8 +79,15 @@ func TestQuick(t *testing.T) {
 	if m.udp.checked && m.udp.sockets == 0 {
 		t.Error("mesh: no UDP socket found for the pairs")
 	}
-	if r.delta[metricIn] == 0 || r.delta[metricRelayed] == 0 || r.delta[metricFrames] == 0 {
-		t.Errorf("relay: counters did not move: %v", r.delta)
+	for _, l := range []laneResult{r, nv} {
+		if l.delta[metricIn] == 0 || l.delta[metricRelayed] == 0 || l.delta[metricFrames] == 0 {
+			t.Errorf("%s: counters did not move: %v", l.lane, l.delta)
+		}
+	}
+	// The naive relay batches nothing: a frame per entry, bar two packets
+	// handled within the same nanosecond.
+	if nv.delta[metricFrames] < 0.95*nv.delta[metricRelayed] {
+		t.Errorf("naive relay: %g frames for %g entries", nv.delta[metricFrames], nv.delta[metricRelayed])
 	}
 	// Batching: never more frames than relayed entries.
 	if r.delta[metricFrames] > r.delta[metricRelayed] {
@@ -90,7 +98,7 @@ func TestQuick(t *testing.T) {
 	}
 	var out bytes.Buffer
 	report(&out, res)
-	for _, want := range []string{"| mesh (p2p) | relay (NoMesh) |", "cursor latency p99", "batched relay", "created by"} {
+	for _, want := range []string{"| mesh (p2p) | relay (NoMesh; leading-edge batches) | naive relay (one frame per packet) |", "cursor latency p99", "authority CPU", "created by"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -103,7 +111,7 @@ func TestQuick(t *testing.T) {
 func TestChildAuthority(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := startChild(ctx, config{peers: 3})
+	a, err := startChild(ctx, config{peers: 3}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +131,25 @@ func TestChildAuthority(t *testing.T) {
 	if c[metricIn] != 0 || c[metricRelayed] != 0 || c[metricFrames] != 0 {
 		t.Errorf("fresh authority's counters: %v", c)
 	}
+	if cpu, err := a.cpu(); err != nil || cpu <= 0 {
+		t.Errorf("child authority's CPU time: %v, %v", cpu, err)
+	}
 	if err := a.close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseProcStatCPU(t *testing.T) {
+	// A command name with a space and a parenthesis, utime 250, stime 50.
+	stat := "4242 (mesh (x) y) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 9 0 123 0 0"
+	got, err := parseProcStatCPU(stat)
+	if err != nil || got != 3*time.Second {
+		t.Errorf("parseProcStatCPU = %v, %v; want 3s", got, err)
+	}
+	for _, bad := range []string{"", "4242 (x) S 1 2", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u s"} {
+		if _, err := parseProcStatCPU(bad); err == nil {
+			t.Errorf("parseProcStatCPU(%q) accepted", bad)
+		}
 	}
 }
 
@@ -133,11 +158,14 @@ func TestFlags(t *testing.T) {
 	if err != nil || cfg.duration != 3*time.Second || cfg.peers != 10 {
 		t.Errorf("-quick: %+v, %v", cfg, err)
 	}
+	if cfg.movers != cfg.peers {
+		t.Errorf("default movers %d, want every peer (%d)", cfg.movers, cfg.peers)
+	}
 	cfg, err = parseFlags([]string{"-quick", "-duration", "5s"}, io.Discard)
 	if err != nil || cfg.duration != 5*time.Second {
 		t.Errorf("-quick -duration 5s: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-peers", "1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
+	for _, bad := range [][]string{{"-peers", "1"}, {"-peers", "4", "-movers", "5"}, {"-movers", "-1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,15 +34,19 @@ var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 const (
 	laneMesh  = "mesh"
 	laneRelay = "relay"
+	laneNaive = "naive relay"
 )
 
-// results are both lanes and the run's settings.
+// results are the three lanes and the run's settings.
 type results struct {
 	cfg   config
 	mesh  laneResult
-	relay laneResult
-	host  string // Go version, CPUs, load
+	relay laneResult // the authority's relay as it runs: leading-edge batching
+	naive laneResult // the same relay with nothing batched: one frame per packet per recipient
+	host  string     // Go version, CPUs, load
 }
+
+func (r results) lanes() []laneResult { return []laneResult{r.mesh, r.relay, r.naive} }
 
 // laneResult is what one lane measured.
 type laneResult struct {
@@ -71,6 +76,9 @@ type laneResult struct {
 
 	delta map[string]float64 // presence counters over the window
 	total map[string]float64 // presence counters at the end
+
+	serverCPU time.Duration // authority CPU time over the window
+	cpuKnown  bool          // false when the authority runs in this process
 }
 
 type creatorCount struct {
@@ -78,22 +86,23 @@ type creatorCount struct {
 	n  int
 }
 
-// bench runs the relay lane, then the mesh lane. The relay goes first
-// because Go keeps the stacks of recently ended goroutines for reuse: a
-// lane measured after another starts from a baseline that holds them, and
-// a small lane's stack delta can then come out below zero. The relay lane,
-// measured first, starts clean; the mesh lane's error is bounded by the
-// relay lane's few dozen goroutines.
+// bench runs the relay lane, the naive relay lane, then the mesh lane.
+// The relays go first because Go keeps the stacks of recently ended
+// goroutines for reuse: a lane measured after another starts from a
+// baseline that holds them, and a small lane's stack delta can then come
+// out below zero. The relay lane, measured first, starts clean; the mesh
+// lane's error is bounded by the relay lanes' few dozen goroutines.
 func bench(ctx context.Context, cfg config, progress io.Writer) (results, error) {
 	res := results{cfg: cfg, host: hostLine()}
-	var err error
-	fmt.Fprintf(progress, "relay lane: %d peers at %d Hz for %s...\n", cfg.peers, cfg.hz, cfg.duration)
-	if res.relay, err = runLane(ctx, cfg, laneRelay); err != nil {
-		return res, fmt.Errorf("relay lane: %w", err)
-	}
-	fmt.Fprintf(progress, "mesh lane: %d peers at %d Hz for %s...\n", cfg.peers, cfg.hz, cfg.duration)
-	if res.mesh, err = runLane(ctx, cfg, laneMesh); err != nil {
-		return res, fmt.Errorf("mesh lane: %w", err)
+	for _, l := range []struct {
+		name string
+		into *laneResult
+	}{{laneRelay, &res.relay}, {laneNaive, &res.naive}, {laneMesh, &res.mesh}} {
+		fmt.Fprintf(progress, "%s lane: %d peers at %d Hz for %s...\n", l.name, cfg.peers, cfg.hz, cfg.duration)
+		var err error
+		if *l.into, err = runLane(ctx, cfg, l.name); err != nil {
+			return res, fmt.Errorf("%s lane: %w", l.name, err)
+		}
 	}
 	return res, nil
 }
@@ -259,8 +268,12 @@ func laneRoute(lane string) string {
 // runLane measures one lane with a fresh authority.
 func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err error) {
 	res = laneResult{lane: lane, peers: cfg.peers}
-	noMesh, route := lane == laneRelay, laneRoute(lane)
-	a, err := startAuthority(ctx, cfg)
+	noMesh, route := lane != laneMesh, laneRoute(lane)
+	var tick time.Duration // the authority's default
+	if lane == laneNaive {
+		tick = naiveTick
+	}
+	a, err := startAuthority(ctx, cfg, tick)
 	if err != nil {
 		return res, err
 	}
@@ -272,7 +285,8 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 
 	// Warm up: one pair joins and leaves, so that one-time initialisation
 	// (pion, crypto, HTTP) is not counted as the first peers' memory.
-	warm, err := dialGroup(ctx, a.link("warmup-"+lane), 2, noMesh)
+	room := strings.ReplaceAll(lane, " ", "-")
+	warm, err := dialGroup(ctx, a.link("warmup-"+room), 2, noMesh)
 	if err != nil {
 		return res, fmt.Errorf("warm-up: %w", err)
 	}
@@ -284,7 +298,7 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 
 	before := snapshotRuntime()
 	start := time.Now()
-	g, err := dialGroup(ctx, a.link(lane), cfg.peers, noMesh)
+	g, err := dialGroup(ctx, a.link(room), cfg.peers, noMesh)
 	if err != nil {
 		return res, err
 	}
@@ -313,12 +327,26 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 	if err != nil {
 		return res, err
 	}
+	var cpu0 time.Duration
+	if a.cpu != nil {
+		if cpu0, err = a.cpu(); err != nil {
+			return res, err
+		}
+	}
 	g.epoch = time.Now()
 	g.rec.Store(true)
-	res.moves, res.payload, err = move(ctx, g, cfg.hz, cfg.duration)
+	res.moves, res.payload, err = move(ctx, g.peers[:cfg.movers], g.epoch, cfg.hz, cfg.duration)
 	res.window = time.Since(g.epoch)
 	if err != nil {
 		return res, err
+	}
+	// Over the window alone, as the rates are.
+	if a.cpu != nil {
+		cpu1, err := a.cpu()
+		if err != nil {
+			return res, err
+		}
+		res.serverCPU, res.cpuKnown = cpu1-cpu0, true
 	}
 	// Let the last packets land before the counters are read.
 	time.Sleep(100 * time.Millisecond)
@@ -345,13 +373,13 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 // sessions' own 60 Hz send ticks, and the latency measured would be that
 // phase rather than the spread a person's input meets. It returns the
 // moves made and their packets' encoded bytes.
-func move(ctx context.Context, g *group, hz int, d time.Duration) (moves, bytes int, err error) {
+func move(ctx context.Context, peers []*peer, epoch time.Time, hz int, d time.Duration) (moves, bytes int, err error) {
 	period := time.Second / time.Duration(hz)
-	next := make([]time.Time, len(g.peers))
+	next := make([]time.Time, len(peers))
 	for i := range next {
-		next[i] = g.epoch.Add(rand.N(period))
+		next[i] = epoch.Add(rand.N(period))
 	}
-	end := g.epoch.Add(d)
+	end := epoch.Add(d)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	buf := make([]byte, 0, 64)
@@ -374,8 +402,8 @@ func move(ctx context.Context, g *group, hz int, d time.Duration) (moves, bytes 
 			}
 		}
 		now := time.Now()
-		x := int32(now.Sub(g.epoch) / time.Microsecond)
-		for i, p := range g.peers {
+		x := int32(now.Sub(epoch) / time.Microsecond)
+		for i, p := range peers {
 			if next[i].After(now) {
 				continue
 			}
@@ -459,13 +487,13 @@ func settle(ctx context.Context) {
 // either way.
 func (r results) check() error {
 	var errs []error
-	for _, l := range []laneResult{r.mesh, r.relay} {
+	for _, l := range r.lanes() {
 		if l.received == 0 {
 			errs = append(errs, fmt.Errorf("%s lane: no cursor arrived", l.lane))
 		}
 		for i, row := range l.pairs {
 			for j, n := range row {
-				if i != j && n == 0 {
+				if i != j && n == 0 && j < r.cfg.movers {
 					errs = append(errs, fmt.Errorf("%s lane: peer %d never saw peer %d's cursor", l.lane, i, j))
 				}
 			}

@@ -54,7 +54,9 @@ type Options struct {
 	// pings it; PingTimeout how long the pong may take before the link is
 	// declared dead. Default 5s and 7s: a dead link goes within 15s.
 	PingIdle, PingTimeout time.Duration
-	// PresenceTick is the relay fallback's batching period. Default 1/60 s.
+	// PresenceTick is the relay fallback's batching period: each recipient
+	// gets one frame per tick on average, and the first packet after a
+	// quiet tick at once (leading edge). Default 1/60 s.
 	PresenceTick time.Duration
 	// ICEServers are STUN/TURN URLs handed to clients for the mesh.
 	ICEServers []string

@@ -69,9 +69,8 @@ type room struct {
 	flushed  chan flushResult
 	gated    []gatedFrame
 
-	latest       map[uint16][]byte // latest packet per peer since the last tick
-	presenceTick *time.Ticker
-	quietTicks   int
+	relay      relayBatcher // presence waiting for each recipient (presence.go)
+	relayTimer *time.Timer  // fires when the next relay frame is due
 
 	idle *time.Timer
 
@@ -156,10 +155,6 @@ func (r *room) run(prev chan struct{}) {
 	defer r.idle.Stop()
 	defer r.stopPresence()
 	for {
-		var tick <-chan time.Time
-		if r.presenceTick != nil {
-			tick = r.presenceTick.C
-		}
 		select {
 		case fn := <-r.inbox:
 			fn()
@@ -167,8 +162,8 @@ func (r *room) run(prev chan struct{}) {
 			if !r.onFlushed(res) {
 				return
 			}
-		case <-tick:
-			r.relayPresence()
+		case <-r.relayTimerC():
+			r.relayPresence(time.Now())
 		case <-r.leaseTimerC():
 			if !r.checkLease() {
 				return
@@ -201,7 +196,7 @@ func (r *room) load() error {
 	r.tokens = map[string]*store.Token{}
 	r.ids = make(map[string]uint64)
 	r.recent = map[uint64]*store.Record{}
-	r.latest = map[uint16][]byte{}
+	r.relay = newRelayBatcher(r.srv.opts.PresenceTick)
 	r.pend.Room = r.name
 	r.pendID = 1
 	if r.srv.cl != nil {
@@ -576,7 +571,7 @@ func (r *room) leave(c *conn) {
 	if c.welcomed {
 		if r.conns[c.peer.ID] == c {
 			delete(r.conns, c.peer.ID)
-			delete(r.latest, c.peer.ID)
+			r.relay.drop(c.peer.ID)
 			r.broadcast(wire.RosterLeave{T: wire.TLeave, ID: c.peer.ID}, 0)
 		}
 	} else {

@@ -379,22 +379,30 @@ func (s *Session) handle(b []byte) (*wire.Error, error) {
 }
 
 func (s *Session) writeLoop(ctx context.Context, ws *websocket.Conn) error {
-	tick := time.NewTicker(time.Second / wire.PresenceHz)
-	defer tick.Stop()
+	// Presence has no ticker: the timer runs only while a packet waits for
+	// its interval to end or a keep-alive is due.
+	timer := time.NewTimer(keepAlive)
+	defer timer.Stop()
 	for {
 		if err := s.flushPending(ctx, ws); err != nil {
 			return err
 		}
-		if pkt := s.presenceDue(time.Now()); pkt != nil && s.needsRelay(pkt) {
+		pkt, next := s.presenceDue(time.Now())
+		if pkt != nil && s.needsRelay(pkt) {
 			if err := ws.Write(ctx, websocket.MessageBinary, pkt); err != nil {
 				return err
 			}
+		}
+		var due <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(time.Until(next))
+			due = timer.C
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.wake:
-		case <-tick.C:
+		case <-due:
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tcanvas/tcanvas/model"
+	"github.com/tcanvas/tcanvas/net/pace"
 	"github.com/tcanvas/tcanvas/net/wire"
 )
 
@@ -150,29 +151,46 @@ func (s *Session) rosterChange(p wire.Peer, left bool) {
 // presenceState is the sender's latest presence and the receiver's
 // newest-seen sequence per peer.
 type presenceState struct {
-	cur      wire.Presence
-	set      bool
-	dirty    bool
-	seq      uint16
-	lastSent time.Time
-	seen     map[uint16]uint16
+	cur   wire.Presence
+	set   bool
+	dirty bool
+	seq   uint16
+	pace  pace.Pacer // leading edge, PresenceHz sends a second (newPresencePace)
+	seen  map[uint16]uint16
 }
 
 // keepAlive is how often an unchanged presence is sent again, so peers can
 // fade out those that stop sending.
 const keepAlive = 3 * time.Second
 
-// SetPresence sets our pointer state; it is sent at most PresenceHz times
-// per second, and only when it changed (plus a keep-alive).
+// newPresencePace is the sender's rate rule: PresenceHz packets a second,
+// a change at once unless that holds it, and then the moment it allows.
+// Half an interval of tolerance lets a move that comes a little early (a
+// person's input is no steady clock) go at once; without it, with input
+// at 60 Hz on average, half the moves waited out the rest of 1/60 s, 4 ms
+// at the median. Any second holds at most one packet more than PresenceHz.
+func newPresencePace() pace.Pacer {
+	const interval = time.Second / wire.PresenceHz
+	return pace.Pacer{Interval: interval, Tolerance: interval / 2}
+}
+
+// SetPresence sets our pointer state. A change goes at once unless the
+// rate rule (newPresencePace) holds it, and then as soon as it allows:
+// never more than PresenceHz packets a second, never a fixed wait. An
+// unchanged presence is repeated only as a keep-alive.
 func (s *Session) SetPresence(p wire.Presence) {
 	s.mu.Lock()
 	p.Seq = 0
 	cur := s.pres.cur
 	cur.Seq = 0
-	if !s.pres.set || !presenceEqual(cur, p) {
+	changed := !s.pres.set || !presenceEqual(cur, p)
+	if changed {
 		s.pres.cur, s.pres.set, s.pres.dirty = p, true, true
 	}
 	s.mu.Unlock()
+	if changed {
+		s.poke() // the writer sends it, now or when the interval ends
+	}
 }
 
 func presenceEqual(a, b wire.Presence) bool {
@@ -194,29 +212,29 @@ func presenceEqual(a, b wire.Presence) bool {
 	return a == b
 }
 
-// presenceDue returns the packet to send now, if any.
-func (s *Session) presenceDue(now time.Time) []byte {
+// presenceDue returns the packet to send now, if any, and when to ask
+// again (zero: not before SetPresence changes something).
+func (s *Session) presenceDue(now time.Time) (pkt []byte, next time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ps := &s.pres
 	if !ps.set || s.state.State != Online {
-		return nil
+		return nil, time.Time{}
 	}
-	if !ps.dirty && now.Sub(ps.lastSent) < keepAlive {
-		return nil
+	if ps.pace.Interval == 0 {
+		ps.pace = newPresencePace()
 	}
-	// The writer's ticker has the same period, so demanding a full period
-	// would skip every tick that fires a little early after a late one
-	// (about a third of them); three quarters keeps the rate at 60 Hz
-	// without ever exceeding it by more than the ticker's jitter.
-	if now.Sub(ps.lastSent) < time.Second/wire.PresenceHz*3/4 {
-		return nil
+	if last, ok := ps.pace.Last(); !ps.dirty && ok && now.Sub(last) < keepAlive {
+		return nil, last.Add(keepAlive)
+	}
+	if !ps.pace.Ready(now) {
+		return nil, ps.pace.Next()
 	}
 	ps.seq++
 	ps.cur.Seq = ps.seq
 	ps.dirty = false
-	ps.lastSent = now
-	return ps.cur.AppendBinary(nil)
+	ps.pace.Sent(now)
+	return ps.cur.AppendBinary(nil), now.Add(keepAlive)
 }
 
 // relayed handles a relay batch from the authority.
