@@ -76,3 +76,12 @@ var zeroWidthJamo = &unicode.RangeTable{
 		{Lo: 0xd7b0, Hi: 0xd7ff, Stride: 1},
 	},
 }
+
+// WidthTables are the tables RuneWidth consults beyond Unicode's general
+// categories: the runes two columns wide, the runes whose width the two
+// rules disagree on (refused), and the zero-width Hangul jamo. The browser
+// page carries a copy (web/assets/width.js, kept equal by a test there), so
+// that it accepts and places exactly the cells the authority does.
+func WidthTables() (wide, unsure, jamo *unicode.RangeTable) {
+	return wideTable, unsureTable, zeroWidthJamo
+}

@@ -19,6 +19,7 @@ func (r *room) presence(c *conn, pkt []byte) {
 		return
 	}
 	r.srv.metrics.presenceIn.Inc()
+	r.lastPresence[c.peer.ID] = pkt
 	now := time.Now()
 	for id := range r.conns {
 		if id != c.peer.ID {
@@ -26,6 +27,20 @@ func (r *room) presence(c *conn, pkt []byte) {
 		}
 	}
 	r.relayPresence(now)
+}
+
+// greetPresence gives a newly welcomed peer every other peer's latest
+// packet, in its first batch: it sees cursors that are holding still.
+func (r *room) greetPresence(c *conn) {
+	if len(r.lastPresence) == 0 {
+		return
+	}
+	for from, pkt := range r.lastPresence {
+		if from != c.peer.ID {
+			r.relay.add(c.peer.ID, from, pkt)
+		}
+	}
+	r.relayPresence(time.Now())
 }
 
 // relayPresence sends every batch that is due and arms the timer for the

@@ -70,6 +70,9 @@ type room struct {
 	gated    []gatedFrame
 
 	relay      relayBatcher // presence waiting for each recipient (presence.go)
+	// lastPresence is each welcomed peer's latest packet, for newcomers:
+	// a peer holding still sends nothing, yet a newcomer should see it.
+	lastPresence map[uint16][]byte
 	relayTimer *time.Timer  // fires when the next relay frame is due
 
 	idle *time.Timer
@@ -197,6 +200,7 @@ func (r *room) load() error {
 	r.ids = make(map[string]uint64)
 	r.recent = map[uint64]*store.Record{}
 	r.relay = newRelayBatcher(r.srv.opts.PresenceTick)
+	r.lastPresence = map[uint16][]byte{}
 	r.pend.Room = r.name
 	r.pendID = 1
 	if r.srv.cl != nil {
@@ -525,6 +529,7 @@ func (r *room) welcome(c *conn) {
 	for _, fn := range early {
 		fn()
 	}
+	r.greetPresence(c)
 	if p := c.earlyPresence; p != nil {
 		c.earlyPresence = nil
 		r.presence(c, p)
@@ -572,6 +577,7 @@ func (r *room) leave(c *conn) {
 		if r.conns[c.peer.ID] == c {
 			delete(r.conns, c.peer.ID)
 			r.relay.drop(c.peer.ID)
+			delete(r.lastPresence, c.peer.ID)
 			r.broadcast(wire.RosterLeave{T: wire.TLeave, ID: c.peer.ID}, 0)
 		}
 	} else {

@@ -3,7 +3,7 @@
 // carries presence over the WebRTC mesh with the relay as fallback, and,
 // for editors, draws with a pen, text, an eraser and undo.
 
-import { Canvas, key, oneColumn } from './model.js';
+import { Canvas, key, oneColumn, cellWidth } from './model.js';
 import { encode, decode, decodeBatch, newer } from './presence.js';
 import { Mesh } from './mesh.js';
 import { Painter, color } from './render.js';
@@ -366,7 +366,7 @@ window.addEventListener('keydown', (ev) => {
     else if (ev.key === 'Escape') { commitText(); st.textAt = null; }
     else if (ev.key === 'Backspace') st.textBuf = [...st.textBuf].slice(0, -1).join('');
     else if (!mod && [...ev.key].length === 1) {
-      if (oneColumn(ev.key)) st.textBuf += ev.key; else flash(`"${ev.key}" is not a one-column character`);
+      if (cellWidth(ev.key)) st.textBuf += ev.key; else flash(`"${ev.key}" is not a character a cell can hold`);
     } else return;
     ev.preventDefault(); st.dirty = true; return;
   }
@@ -389,7 +389,7 @@ $('#undo').addEventListener('click', () => undoRedo('undo'));
 $('#redo').addEventListener('click', () => undoRedo('redo'));
 $('#brush').addEventListener('input', (e) => {
   const r = [...e.target.value].pop();
-  if (r && oneColumn(r)) st.brush = r;
+  if (r && cellWidth(r)) st.brush = r;
   e.target.value = st.brush;
 });
 

@@ -1,6 +1,8 @@
 // The canvas as every replica holds it (docs/PROTOCOL.md §6): a map from
 // "x,y" to a cell {ch, fg, bg, attr}, changed only by committed ops.
 
+import { WIDE, UNSURE, JAMO } from './width.js';
+
 // Box glyphs and their arms, up-right-down-left, as in Appendix B.
 const BOX = `─ .l.l ━ .h.h │ l.l. ┃ h.h. ┌ .ll. ┍ .hl. ┎ .lh. ┏ .hh.
 ┐ ..ll ┑ ..lh ┒ ..hl ┓ ..hh └ ll.. ┕ lh.. ┖ hl.. ┗ hh..
@@ -45,43 +47,39 @@ export function mergeBox(old, nw) {
   return g;
 }
 
-// East Asian Wide and emoji ranges, the table of model/rune.go: a cell
-// holding one of these is drawn two columns wide.
-const WIDE = [[0x1100, 0x115f], [0x231a, 0x231b], [0x2329, 0x232a], [0x23e9, 0x23ec], [0x23f0, 0x23f0], [0x23f3, 0x23f3],
-  [0x25fd, 0x25fe], [0x2614, 0x2615], [0x2648, 0x2653], [0x267f, 0x267f], [0x2693, 0x2693], [0x26a1, 0x26a1],
-  [0x26aa, 0x26ab], [0x26bd, 0x26be], [0x26c4, 0x26c5], [0x26ce, 0x26ce], [0x26d4, 0x26d4], [0x26ea, 0x26ea],
-  [0x26f2, 0x26f3], [0x26f5, 0x26f5], [0x26fa, 0x26fa], [0x26fd, 0x26fd], [0x2705, 0x2705], [0x270a, 0x270b],
-  [0x2728, 0x2728], [0x274c, 0x274c], [0x274e, 0x274e], [0x2753, 0x2755], [0x2757, 0x2757], [0x2795, 0x2797],
-  [0x27b0, 0x27b0], [0x27bf, 0x27bf], [0x2b1b, 0x2b1c], [0x2b50, 0x2b50], [0x2b55, 0x2b55], [0x2e80, 0x303e],
-  [0x3040, 0xa4cf], [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19], [0xfe30, 0xfe6f],
-  [0xff00, 0xff60], [0xffe0, 0xffe6], [0x16fe0, 0x16fe4], [0x16ff0, 0x16ff1], [0x17000, 0x18d08], [0x1aff0, 0x1b2ff],
-  [0x1f004, 0x1f004], [0x1f0cf, 0x1f0cf], [0x1f18e, 0x1f18e], [0x1f191, 0x1f19a], [0x1f1e6, 0x1f64f],
-  [0x1f680, 0x1f6ff], [0x1f7e0, 0x1f7eb], [0x1f7f0, 0x1f7f0], [0x1f900, 0x1f9ff], [0x1fa70, 0x1faff],
-  [0x20000, 0x2fffd], [0x30000, 0x3fffd]];
-
-/** isWide reports whether a character occupies two columns. */
-export function isWide(ch) {
-  const cp = ch.codePointAt(0);
-  if (cp < 0x1100) return false;
-  let lo = 0, hi = WIDE.length - 1;
+const inTable = (t, cp) => {
+  let lo = 0, hi = t.length - 1;
   while (lo <= hi) {
     const m = (lo + hi) >> 1;
-    if (cp < WIDE[m][0]) hi = m - 1;
-    else if (cp > WIDE[m][1]) lo = m + 1;
+    if (cp < t[m][0]) hi = m - 1;
+    else if (cp > t[m][1]) lo = m + 1;
     else return true;
   }
   return false;
+};
+
+/**
+ * cellWidth is the columns the authority gives ch in a cell (model.RuneWidth,
+ * with the model's own tables in width.js): 1 or 2, or 0 for a character a
+ * cell may not hold (control, zero-width, several code points, or of a width
+ * terminals disagree on).
+ */
+export function cellWidth(ch) {
+  if (typeof ch !== 'string' || [...ch].length !== 1) return 0;
+  const cp = ch.codePointAt(0);
+  if (cp >= 0x20 && cp < 0x7f) return 1;
+  if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
+  if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) return 0;
+  if (/\p{Cc}|\p{Zl}|\p{Zp}|\p{Mn}|\p{Me}|\p{Cf}/u.test(ch)) return 0;
+  if (inTable(JAMO, cp) || inTable(UNSURE, cp)) return 0;
+  return inTable(WIDE, cp) ? 2 : 1;
 }
 
-/** oneColumn reports whether the authority accepts ch in a cell today. */
-export function oneColumn(ch) {
-  if ([...ch].length !== 1) return false;
-  const cp = ch.codePointAt(0);
-  if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029) return false;
-  if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return false; // medial and final jamo
-  if (/\p{Mn}|\p{Me}|\p{Cf}/u.test(ch)) return false;
-  return !isWide(ch);
-}
+/** isWide reports whether a character occupies two columns. */
+export const isWide = (ch) => cellWidth(ch) === 2;
+
+/** oneColumn reports a character a name may hold: one column wide. */
+export const oneColumn = (ch) => cellWidth(ch) === 1;
 
 export const key = (x, y) => x + ',' + y;
 
@@ -90,8 +88,15 @@ export class Canvas {
   clear() { this.cells.clear(); }
   get(x, y) { return this.cells.get(key(x, y)); }
 
+  // put writes a cell keeping wide characters whole, as model/wide.go does:
+  // only a wide character's left cell is stored; its right half is implied.
+  // Writing over either half clears the whole character, and a wide
+  // character clears whatever its right half lands on.
   put(x, y, ch, fg, bg, attr) {
+    const left = this.get(x - 1, y);
+    if (left && isWide(left.ch)) this.cells.delete(key(x - 1, y));
     if (!ch) { this.cells.delete(key(x, y)); return; }
+    if (isWide(ch)) this.cells.delete(key(x + 1, y));
     this.cells.set(key(x, y), { ch, fg: fg || '', bg: bg || '', attr: attr || 0 });
   }
 
@@ -107,18 +112,19 @@ export class Canvas {
           this.put(x, y, ch, c.fg, c.bg, c.attr);
         }
         break;
-      case 'rect':
+      case 'rect': {
+        const step = op.ch && isWide(op.ch) ? 2 : 1; // a wide fill writes pairs; its width is even
         for (let y = op.y || 0; y < (op.y || 0) + op.h; y++)
-          for (let x = op.x || 0; x < (op.x || 0) + op.w; x++) this.put(x, y, op.ch || '', op.fg, op.bg, op.attr);
+          for (let x = op.x || 0; x < (op.x || 0) + op.w; x += step) this.put(x, y, op.ch || '', op.fg, op.bg, op.attr);
         break;
+      }
       case 'text': {
         const x0 = op.x || 0;
         let x = x0, y = op.y || 0;
         for (const r of op.text || '') {
           if (r === '\n') { x = x0; y++; continue; }
           this.put(x, y, r, op.fg, op.bg, op.attr);
-          // A wide character takes its cell and the next one (once the
-          // model has wide cells; today the authority refuses them).
+          // A wide character takes its cell and the next one.
           x += isWide(r) ? 2 : 1;
         }
         break;

@@ -1,6 +1,6 @@
 // Presence packets and relay batches (docs/PROTOCOL.md §11).
 
-import { oneColumn } from './model.js';
+import { cellWidth } from './model.js';
 
 export const MAX_PRESENCE = 512;
 export const MAX_GHOST_TEXT = 256;
@@ -64,7 +64,7 @@ class Reader {
     if (v === 0) return '';
     if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || (v >= 0xfdd0 && v <= 0xfdef) || (v & 0xfffe) === 0xfffe) throw new Error('bad rune');
     const ch = String.fromCodePoint(v);
-    if (!oneColumn(ch)) throw new Error('not a one-column rune');
+    if (!cellWidth(ch)) throw new Error('not a rune a cell may hold');
     return ch;
   }
 }
