@@ -69,11 +69,11 @@ type room struct {
 	flushed  chan flushResult
 	gated    []gatedFrame
 
-	relay      relayBatcher // presence waiting for each recipient (presence.go)
+	relay relayBatcher // presence waiting for each recipient (presence.go)
 	// lastPresence is each welcomed peer's latest packet, for newcomers:
 	// a peer holding still sends nothing, yet a newcomer should see it.
 	lastPresence map[uint16][]byte
-	relayTimer *time.Timer  // fires when the next relay frame is due
+	relayTimer   *time.Timer // fires when the next relay frame is due
 
 	idle *time.Timer
 
