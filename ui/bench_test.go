@@ -101,11 +101,17 @@ func BenchmarkFrameBuild(b *testing.B) {
 // labelSettle after the cursor stopped and scheduled by the model itself,
 // that moves the label back to its resting place.
 func BenchmarkCursorMoveBytes(b *testing.B) {
-	b.Run("horizontal", func(b *testing.B) { cursorMoveBytes(b, model.Point{X: 1}) })
-	b.Run("vertical", func(b *testing.B) { cursorMoveBytes(b, model.Point{Y: 1}) })
+	b.Run("horizontal", func(b *testing.B) { cursorMoveBytes(b, model.Point{X: 1}, 10) })
+	b.Run("vertical", func(b *testing.B) { cursorMoveBytes(b, model.Point{Y: 1}, 10) })
+	// Further than the label may lag: it catches up every labelSlackX+1
+	// columns (labelSlackY+1 rows) while the cursor keeps moving.
+	b.Run("horizontal-40", func(b *testing.B) { cursorMoveBytes(b, model.Point{X: 1}, 40) })
+	b.Run("vertical-20", func(b *testing.B) { cursorMoveBytes(b, model.Point{Y: 1}, 20) })
 }
 
-func cursorMoveBytes(b *testing.B, step model.Point) {
+// cursorMoveBytes moves the cursor by step a frame, span steps out and
+// span back.
+func cursorMoveBytes(b *testing.B, step model.Point, span int) {
 	a := newAuthority(b, true)
 	ctx, cancel := context.WithCancel(testCtx(b))
 	defer cancel()
@@ -159,7 +165,7 @@ func cursorMoveBytes(b *testing.B, step model.Point) {
 	b.ResetTimer()
 	for i := range b.N {
 		// Back and forth a cell at a time, staying on screen.
-		d := int32(10 - abs((i+1)%20-10))
+		d := int32(span - abs((i+1)%(2*span)-span))
 		move(model.Point{X: at.X + d*step.X, Y: at.Y + d*step.Y})
 	}
 	b.StopTimer()
@@ -172,7 +178,7 @@ func cursorMoveBytes(b *testing.B, step model.Point) {
 
 	// A jump puts the label at its resting place at once; one more step
 	// leaves it behind; the pause brings it back, in a frame of its own.
-	far := model.Point{X: at.X + 30*step.X, Y: at.Y + 20*step.Y}
+	far := model.Point{X: at.X + 50*step.X, Y: at.Y + 25*step.Y}
 	move(far)
 	move(model.Point{X: far.X + step.X, Y: far.Y + step.Y})
 	stopped := n
