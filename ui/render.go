@@ -326,6 +326,9 @@ func (m *Model) drawPeers(vp model.Rect) {
 	for _, id := range m.peerIDs() {
 		ps, age, ok := m.live(id)
 		if !ok || !ps.p.HasCursor {
+			if ps := m.peers[id]; ps != nil {
+				ps.label.set = false // at its resting place when it shows again
+			}
 			continue
 		}
 		col := m.peerColor(id)
