@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,25 +91,36 @@ func BenchmarkFrameBuild(b *testing.B) {
 	}
 }
 
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // BenchmarkCursorMoveBytes runs the real Bubble Tea program (its
 // renderer, at 60 fps, into a buffer) on a full 200×50 canvas with 8 peers,
-// moves one peer's cursor one cell per frame, and reports the bytes the
-// terminal receives per frame.
+// moves one peer's cursor one cell per frame, back and forth over 10 cells
+// (horizontal: along a row; vertical: up and down a column), and reports
+// the bytes the terminal receives per frame. The clock stands still while
+// the cursor moves, as it does between frames 16 ms apart: the name label
+// stays anchored (label.go). Then it reports catch-up: the frame, due
+// labelSettle after the cursor stopped and scheduled by the model itself,
+// that moves the label back to its resting place.
 func BenchmarkCursorMoveBytes(b *testing.B) {
+	b.Run("horizontal", func(b *testing.B) { cursorMoveBytes(b, model.Point{X: 1}, 10) })
+	b.Run("vertical", func(b *testing.B) { cursorMoveBytes(b, model.Point{Y: 1}, 10) })
+	// Further than the label may lag: it catches up every labelSlackX+1
+	// columns (labelSlackY+1 rows) while the cursor keeps moving.
+	b.Run("horizontal-40", func(b *testing.B) { cursorMoveBytes(b, model.Point{X: 1}, 40) })
+	b.Run("vertical-20", func(b *testing.B) { cursorMoveBytes(b, model.Point{Y: 1}, 20) })
+}
+
+// cursorMoveBytes moves the cursor by step a frame, span steps out and
+// span back.
+func cursorMoveBytes(b *testing.B, step model.Point, span int) {
 	a := newAuthority(b, true)
 	ctx, cancel := context.WithCancel(testCtx(b))
 	defer cancel()
 	sess := dial(b, ctx, a.link("bytes"), "ann", model.Indexed(203))
 	h := &harness{t: b, ctx: ctx, sess: sess, clock: time.Now()}
-	frozen := time.Now() // peers neither fade nor age mid-run
-	h.m = New(ctx, sess, Options{Width: benchW, Height: benchH, MaxFPS: -1, Now: func() time.Time { return frozen }})
+	var elapsed atomic.Int64 // peers neither fade nor age mid-run
+	start := time.Now()
+	h.m = New(ctx, sess, Options{Width: benchW, Height: benchH, MaxFPS: -1,
+		Now: func() time.Time { return start.Add(time.Duration(elapsed.Load())) }})
 	fullCanvas(b, sess, h.m.viewport())
 	h.drain() // the session's own roster must not replace the peers below
 	evs := benchPeers(h)
@@ -141,16 +153,20 @@ func BenchmarkCursorMoveBytes(b *testing.B) {
 	first := out.len()
 	n := first
 	mover := evs[3].(session.Presence)
-	b.ResetTimer()
-	x0 := mover.Presence.Cursor.X
-	for i := range b.N {
-		// Back and forth a cell at a time, staying on screen.
-		mover.Presence.Cursor.X = x0 + int32(10-abs((i+1)%20-10))
-		mover.Presence.Seq = uint16(i)
+	at := mover.Presence.Cursor
+	move := func(to model.Point) {
+		mover.Presence.Cursor = to
+		mover.Presence.Seq++
 		p.Send(eventsMsg{mover})
 		prev := n
 		waitFor(func() bool { return out.len() > prev }) // one flush per frame, in one write
 		n = out.len()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		// Back and forth a cell at a time, staying on screen.
+		d := int32(span - abs((i+1)%(2*span)-span))
+		move(model.Point{X: at.X + d*step.X, Y: at.Y + d*step.Y})
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(n-first)/float64(b.N), "bytes/move")
@@ -158,6 +174,20 @@ func BenchmarkCursorMoveBytes(b *testing.B) {
 	if testing.Verbose() {
 		s := out.String()
 		b.Logf("last frame: %q", s[max(len(s)-(n-first)/max(b.N, 1), 0):])
+	}
+
+	// A jump puts the label at its resting place at once; one more step
+	// leaves it behind; the pause brings it back, in a frame of its own.
+	far := model.Point{X: at.X + 50*step.X, Y: at.Y + 25*step.Y}
+	move(far)
+	move(model.Point{X: far.X + step.X, Y: far.Y + step.Y})
+	stopped := n
+	elapsed.Add(int64(labelSettle))
+	waitFor(func() bool { return out.len() > stopped })
+	time.Sleep(50 * time.Millisecond) // nothing else is due: catch-up is one frame
+	b.ReportMetric(float64(out.len()-stopped), "bytes/catch-up")
+	if testing.Verbose() {
+		b.Logf("catch-up frame: %q", out.String()[stopped:])
 	}
 	p.Quit()
 	<-done

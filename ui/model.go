@@ -88,6 +88,8 @@ type Model struct {
 	hits         []hit // clickable regions of the last frame
 	lastPres     wire.Presence
 	presSent     bool
+	// settlePending: a settleMsg is on its way (see label.go).
+	settlePending bool
 }
 
 // New returns the model for sess. ctx bounds the commands the model starts
@@ -212,6 +214,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.dirty = true
 	}
 	m.syncPresence()
+	if c := m.settleTimer(); c != nil {
+		cmd = tea.Batch(cmd, c)
+	}
 	if m.dirty && !m.framePending && m.opts.MaxFPS > 0 {
 		if wait := m.frameWait(); wait > 0 {
 			m.framePending = true
@@ -249,6 +254,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return m.after(d, tickMsg{})
 	case frameMsg:
+		return nil
+	case settleMsg:
+		m.settlePending = false
 		return nil
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)

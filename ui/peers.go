@@ -21,8 +21,10 @@ const (
 // peerState is the latest presence of one peer and when we received it.
 // The time is our clock's, not the event's, so fading follows Options.Now.
 type peerState struct {
-	p    wire.Presence
-	seen time.Time
+	p     wire.Presence
+	seen  time.Time
+	moved time.Time   // when the cursor last moved or appeared
+	label labelAnchor // where the name label was last drawn
 }
 
 func (m *Model) setRoster(peers []session.Peer) {
@@ -78,6 +80,9 @@ func (m *Model) presence(id uint16, p wire.Presence) {
 	if ps == nil {
 		ps = &peerState{}
 		m.peers[id] = ps
+	}
+	if p.HasCursor != ps.p.HasCursor || p.Cursor != ps.p.Cursor {
+		ps.moved = m.now()
 	}
 	ps.p, ps.seen = p, m.now()
 	if m.follow == id {

@@ -326,6 +326,9 @@ func (m *Model) drawPeers(vp model.Rect) {
 	for _, id := range m.peerIDs() {
 		ps, age, ok := m.live(id)
 		if !ok || !ps.p.HasCursor {
+			if ps := m.peers[id]; ps != nil {
+				ps.label.set = false // at its resting place when it shows again
+			}
 			continue
 		}
 		col := m.peerColor(id)
@@ -361,10 +364,13 @@ func (m *Model) drawPeers(vp model.Rect) {
 			if n := utf8.RuneCountInString(name); lx+n > m.w {
 				lx = sx - n
 			}
+			lx, ly = m.placeLabel(ps, vp, lx, ly, sx, sy, labelWidth(name))
 			m.put(lx, ly, name, tag, m.w)
 			continue
 		}
-		// Off screen: an arrow on the edge, on the line towards them.
+		// Off screen: an arrow on the edge, on the line towards them; the
+		// label is back at its resting place when they return.
+		ps.label.set = false
 		sx := int(min(max(int64(p.X)-int64(vp.X), 0), int64(m.w-1)))
 		sy := int(min(max(int64(p.Y)-int64(vp.Y), 0), int64(ch-1)))
 		left, right := int64(p.X) < int64(vp.X), int64(p.X) >= int64(vp.X)+int64(vp.W)

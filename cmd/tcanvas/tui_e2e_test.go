@@ -162,6 +162,12 @@ func TestTUITwoUsersDrawTogether(t *testing.T) {
 	x.waitFor("alice", "bob's cursor and name", func(s string) bool {
 		return block(s, 7, 7, 13, 16) == "bob" // his name beside his cursor, at cell 10,5
 	})
+	// One cell further: his label stays put while he moves and comes back
+	// beside his cursor by itself once he is still (ui/label.go).
+	x.keys("bob", "l")
+	x.waitFor("alice", "bob's name beside his cursor after a pause", func(s string) bool {
+		return block(s, 7, 7, 14, 17) == "bob"
+	})
 	x.waitText("bob", "alice") // and bob sees alice's
 
 	// alice types a line of text at cell 0,6 and confirms it with esc.
