@@ -270,6 +270,13 @@ func DecodeEffect(b []byte) (Effect, error) {
 			d.fail("cell (%d,%d) does not change", x, y)
 			break
 		}
+		// A wide cell's right half, and a right half's wide cell, must be
+		// inside the canvas too: no op could have made either at the edge,
+		// and an undo of it could not be sent.
+		if x == MaxCoord && (before.IsWide() || after.IsWide()) || x == -MaxCoord && (before.IsContinuation() || after.IsContinuation()) {
+			d.fail("cell (%d,%d): half of a wide character outside the canvas", x, y)
+			break
+		}
 		seen[p] = struct{}{}
 		e = append(e, Change{p.X, p.Y, before, after})
 	}
