@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcanvas/tcanvas/internal/testtools/scrape"
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority/store"
 )
@@ -488,23 +489,11 @@ func (nf *netFault) metric(t *testing.T, series string) float64 {
 	return v
 }
 
-// readMetric is metric for goroutines other than the test's.
+// readMetric is metric for goroutines other than the test's; an absent
+// series is 0.
 func (nf *netFault) readMetric(series string) (float64, error) {
-	resp, err := nf.metricsClient.Get(nf.base + "/metrics")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			return strconv.ParseFloat(v, 64)
-		}
-	}
-	return 0, nil
+	v, _, err := scrape.Read(nf.metricsClient, nf.base, series)
+	return v, err
 }
 
 // bot starts `tcanvas bot pipe` in namespace ns. The mesh may use the
