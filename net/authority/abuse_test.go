@@ -686,8 +686,8 @@ func TestBlankLookingNameRefused(t *testing.T) {
 // the per-IP rate of new connections (the door rate-limits its own users'
 // sessions per address) but attributes each user's commits to its own
 // address for the per-address stored-bytes budget, or exempts them (ip
-// ""), and never passes through the TCP listener's per-address cap. TCP
-// clients stay under every limit.
+// ""), and never passes through the TCP listener's per-address cap; every
+// other check applies to it. TCP clients stay under every limit.
 func TestInProcessClientAttributesAddresses(t *testing.T) {
 	const addrBudget = 8 << 10 // bytes per second, 8 s of burst
 	e := startServed(t, authority.Options{Open: true, ConnRate: 1, ConnBurst: 2, CommitRate: 1000, CommitBurst: 1000,
@@ -759,5 +759,15 @@ func TestInProcessClientAttributesAddresses(t *testing.T) {
 	}
 	if m := reject(dialAs("", "x"), "x-1", small); m != nil {
 		t.Fatalf("the exempt path was refused: %+v", m)
+	}
+	// Every other check applies to in-process clients: a hello with a bad
+	// name is refused.
+	c, err := rawclient.DialWith(ctx, link, wire.Hello{Client: "bad", Name: "bad\x1b[31m"}, &websocket.DialOptions{HTTPClient: e.srv.InProcessClient("203.0.113.9")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.WS.CloseNow()
+	if err := c.Sync(ctx); err == nil {
+		t.Fatal("a hello with a control character in its name joined in process")
 	}
 }

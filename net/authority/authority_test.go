@@ -415,15 +415,7 @@ func TestRevokedEditorLosesWriteOnLiveConnection(t *testing.T) {
 	e := start(t, authority.Options{})
 	ctx := ctxT(t)
 	owner := join(t, ctx, e.link("tok"), "owner")
-	if err := owner.Send(ctx, wire.Mint{T: wire.TMint, Req: "r1", Role: wire.RoleEditor}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := owner.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok wire.Token
-	f.Decode(&tok)
+	tok := mintToken(t, ctx, owner, "r1", wire.RoleEditor)
 	ed := join(t, ctx, e.link("tok")+"?token="+tok.Token, "editor")
 	if ed.Welcome.Role != wire.RoleEditor {
 		t.Fatalf("editor token gave %s", ed.Welcome.Role)
@@ -1060,4 +1052,19 @@ func TestUndoRemovesOnlyItsJunctionArms(t *testing.T) {
 	if view(a) != bobs {
 		t.Fatalf("undo of the redo, after a wake:\n%s", view(a))
 	}
+}
+
+// mintToken has owner mint a token of role and returns the answer.
+func mintToken(t *testing.T, ctx context.Context, owner *rawclient.Client, req string, role wire.Role) wire.Token {
+	t.Helper()
+	if err := owner.Send(ctx, wire.Mint{T: wire.TMint, Req: req, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := owner.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok wire.Token
+	f.Decode(&tok)
+	return tok
 }

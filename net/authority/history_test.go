@@ -89,15 +89,7 @@ func TestHistoryAccess(t *testing.T) {
 	ctx := ctxT(t)
 	owner := join(t, ctx, e.link("closed"), "owner")
 	committed(t)(owner.Commit(ctx, "owner-1", rawclient.Text(0, 0, "secret")))
-	if err := owner.Send(ctx, wire.Mint{T: wire.TMint, Req: "m", Role: wire.RoleViewer}); err != nil {
-		t.Fatal(err)
-	}
-	f, err := owner.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok wire.Token
-	f.Decode(&tok)
+	tok := mintToken(t, ctx, owner, "m", wire.RoleViewer)
 	url := e.link("closed") + "/history"
 	if code, hdr, _ := history(t, ctx, url); code != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
 		t.Fatalf("no token: %d", code)

@@ -15,19 +15,7 @@ func TestOwnerListsLiveTokens(t *testing.T) {
 	e := start(t, authority.Options{})
 	ctx := ctxT(t)
 	owner := join(t, ctx, e.link("list"), "owner")
-	mint := func(req string, role wire.Role) wire.Token {
-		t.Helper()
-		if err := owner.Send(ctx, wire.Mint{T: wire.TMint, Req: req, Role: role}); err != nil {
-			t.Fatal(err)
-		}
-		f, err := owner.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TToken })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tok wire.Token
-		f.Decode(&tok)
-		return tok
-	}
+	mint := func(req string, role wire.Role) wire.Token { return mintToken(t, ctx, owner, req, role) }
 	list := func(req string) wire.TokenList {
 		t.Helper()
 		if err := owner.Send(ctx, wire.ListTokens{T: wire.TTokens, Req: req}); err != nil {
