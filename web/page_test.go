@@ -202,10 +202,3 @@ func TestWantsPage(t *testing.T) {
 		t.Error("a WebSocket upgrade was taken for a page load")
 	}
 }
-
-func TestInviteLines(t *testing.T) {
-	term, browser := web.InviteLines("http://h:1/r/demo?token=tc_x")
-	if term != "tcanvas join http://h:1/r/demo?token=tc_x" || browser != "http://h:1/r/demo?token=tc_x" {
-		t.Fatalf("InviteLines: %q, %q", term, browser)
-	}
-}

@@ -101,14 +101,6 @@ func Assets() http.Handler {
 	}))
 }
 
-// InviteLines are the two ways to open a room link, for an invite to show
-// side by side: the terminal command and the browser address (the same
-// URL: the authority serves browsers the page). The link keeps its token,
-// so the browser line grants what the terminal line grants.
-func InviteLines(link string) (terminal, browser string) {
-	return "tcanvas join " + link, link
-}
-
 // plainHost reports whether a Host header is safe to copy into a header:
 // letters, digits and the punctuation of names, IPv4 and [IPv6]:port.
 func plainHost(h string) bool {
