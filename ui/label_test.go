@@ -22,8 +22,9 @@ func at(plain string, x, y, n int) string {
 // TestGoldenLabelAnchor: a peer's name label stays where it is while their
 // cursor moves near it, comes back to its resting place (one cell right of
 // and below the cursor) once the cursor has been still for labelSettle, by
-// a frame the model schedules itself, and moves at once when the cursor
-// jumps away or onto it. Screen cell (x, y) shows canvas cell (x-2, y-1).
+// a frame the model schedules itself, moves at once when the cursor jumps,
+// and is hidden while a moving cursor is on it or has left it behind, for
+// labelHideMax at most. Screen cell (x, y) shows canvas cell (x-2, y-1).
 func TestGoldenLabelAnchor(t *testing.T) {
 	a := newAuthority(t, true)
 	h := newHarness(t, a, "label", "ann", model.Indexed(203))
@@ -33,6 +34,26 @@ func TestGoldenLabelAnchor(t *testing.T) {
 		t.Helper()
 		point(bob, p, wire.Presence{})
 		h.waitFor("bob's cursor to move", func() bool { b := h.peer("bob"); return b != nil && b.p.Cursor == p })
+	}
+	hidden := func(what string) {
+		t.Helper()
+		plain, _ := h.screen()
+		lines := strings.Split(plain, "\n")
+		if canvas := strings.Join(lines[:len(lines)-1], "\n"); strings.Contains(canvas, "bob") {
+			t.Fatalf("%s: want bob's label out of the way, found it on the canvas:\n%s", what, plain)
+		}
+	}
+	// settle runs the frame the model scheduled for a cursor at rest, as
+	// Bubble Tea would (the harness runs no commands).
+	settle := func() {
+		t.Helper()
+		h.m.settlePending = false
+		catchUp := h.m.settleTimer()
+		if catchUp == nil {
+			t.Fatal("no catch-up frame is due for a moving cursor")
+		}
+		h.clock = h.clock.Add(labelSettle)
+		h.send(catchUp())
 	}
 	label := func(what string, x, y int) {
 		t.Helper()
@@ -85,13 +106,16 @@ func TestGoldenLabelAnchor(t *testing.T) {
 	moveTo(model.Point{X: 40, Y: 12})
 	label("after a jump", 43, 14)
 
-	// A move onto the label's row under it: the label never covers the cursor.
+	// A move onto the label's row under it: rather than cover the cursor
+	// or chase it, the label steps out of the way until the cursor rests.
 	h.clock = h.clock.Add(16 * time.Millisecond)
 	moveTo(model.Point{X: 41, Y: 13}) // screen 43,14: where "b" was
-	label("with the cursor where the label was", 44, 15)
+	hidden("with the cursor where the label was")
+	settle()
+	label("rested where the label was", 44, 15)
 
-	// Leaving the neighbourhood, one cell a frame: the label catches up at
-	// once when it would lag more than labelSlackX columns.
+	// Leaving the neighbourhood, one cell a frame: the label stays while it
+	// lags at most labelSlackX columns, then steps out of the way.
 	for x := int32(42); x <= 41+labelSlackX; x++ {
 		h.clock = h.clock.Add(16 * time.Millisecond)
 		moveTo(model.Point{X: x, Y: 13})
@@ -99,5 +123,23 @@ func TestGoldenLabelAnchor(t *testing.T) {
 	label("at the neighbourhood's edge", 44, 15)
 	h.clock = h.clock.Add(16 * time.Millisecond)
 	moveTo(model.Point{X: 42 + labelSlackX, Y: 13})
-	label("past the neighbourhood's edge", 44+labelSlackX+1, 15)
+	hidden("past the neighbourhood's edge")
+
+	// Moving on (back and forth over two cells): hidden for labelHideMax,
+	// then at its resting place, and anchored there again.
+	gone := h.clock
+	x := int32(42 + labelSlackX)
+	for h.clock.Add(16*time.Millisecond).Sub(gone) < labelHideMax {
+		h.clock = h.clock.Add(16 * time.Millisecond)
+		x = 85 + labelSlackX - x // 42+slack ↔ 43+slack
+		moveTo(model.Point{X: x, Y: 13})
+		hidden("still moving")
+	}
+	h.clock = h.clock.Add(16 * time.Millisecond)
+	x = 85 + labelSlackX - x
+	moveTo(model.Point{X: x, Y: 13})
+	label("after moving for labelHideMax", int(x)+3, 15)
+	h.clock = h.clock.Add(16 * time.Millisecond)
+	moveTo(model.Point{X: 85 + labelSlackX - x, Y: 13})
+	label("anchored again", int(x)+3, 15)
 }

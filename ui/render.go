@@ -332,10 +332,11 @@ func (m *Model) drawPeers(vp model.Rect) {
 			continue
 		}
 		col := m.peerColor(id)
-		tag := model.Cell{FG: contrast(col), BG: col}
-		if m.noColor() {
-			tag.Attr = model.Reverse // colour is all that marks a cursor otherwise
-		}
+		// A block of the peer's colour with the glyph in the terminal's
+		// background, as a terminal draws its own cursor: legible on any
+		// theme where the colour is visible at all, and the shortest SGR
+		// (reverse and one colour) for a cell that moves every frame.
+		tag := model.Cell{FG: col, Attr: model.Reverse}
 		faded := age > fadeAfter
 		if faded {
 			tag = model.Cell{FG: col, Attr: model.Faint}
@@ -351,7 +352,7 @@ func (m *Model) drawPeers(vp model.Rect) {
 			if faded {
 				c.FG, c.Attr = col, c.Attr|model.Faint
 			} else {
-				c.FG, c.BG, c.Attr = tag.FG, tag.BG, c.Attr|tag.Attr
+				c.FG, c.BG, c.Attr = tag.FG, model.ColorDefault, c.Attr|tag.Attr
 				if c.Ch == 0 {
 					c.Ch = ' '
 				}
@@ -364,8 +365,9 @@ func (m *Model) drawPeers(vp model.Rect) {
 			if n := utf8.RuneCountInString(name); lx+n > m.w {
 				lx = sx - n
 			}
-			lx, ly = m.placeLabel(ps, vp, lx, ly, sx, sy, labelWidth(name))
-			m.put(lx, ly, name, tag, m.w)
+			if lx, ly, ok := m.placeLabel(ps, vp, lx, ly, sx, sy, labelWidth(name)); ok {
+				m.put(lx, ly, name, tag, m.w)
+			}
 			continue
 		}
 		// Off screen: an arrow on the edge, on the line towards them; the
