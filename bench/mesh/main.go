@@ -82,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile of the mesh lane, taken once every pair has connected, to `FILE`")
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
 	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
+	addProcFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -128,6 +129,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if cfg.serveOnly {
 		return serveOnly(ctx, cfg, stdin, stdout)
+	}
+	if procCfg.peerOnly {
+		return peerOnly(ctx, cfg, stdin, stdout)
+	}
+	if procCfg.procs {
+		return runProcs(ctx, cfg, stdout, stderr)
 	}
 	res, err := bench(ctx, cfg, stderr)
 	if err != nil {

@@ -56,6 +56,8 @@ type laneResult struct {
 	dial  time.Duration // first Dial → every Dial returned
 	setup time.Duration // first Dial → every pair on its route
 
+	benchCPU time.Duration // this process's CPU (user + system) over the movement window
+
 	// Runtime after every pair connected, minus before the peers existed.
 	goroutines int // minus the benchmark's one event reader per peer
 	heap       int64
@@ -335,7 +337,9 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 	}
 	g.epoch = time.Now()
 	g.rec.Store(true)
+	self0 := rusage()
 	res.moves, res.payload, err = move(ctx, g.peers[:cfg.movers], g.epoch, cfg.hz, cfg.duration)
+	res.benchCPU = rusage() - self0
 	res.window = time.Since(g.epoch)
 	if err != nil {
 		return res, err

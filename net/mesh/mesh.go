@@ -479,8 +479,11 @@ func (m *Mesh) flushCandidatesLocked(p *peer) {
 // returns how many known peers it could not reach that way; the caller
 // sends the packet through the relay too when that is not zero.
 func (m *Mesh) Send(pkt []byte, peers []uint16) (unreached int) {
+	// On the stack for a mesh-sized room: this runs for every presence
+	// packet, and growing a slice on the heap for it is ~5 allocations.
+	var buf [16]datachannel.ReadWriteCloser
+	open := buf[:0]
 	m.mu.Lock()
-	var open []datachannel.ReadWriteCloser
 	for _, id := range peers {
 		if id == m.self {
 			continue
