@@ -42,15 +42,14 @@ const childEnv = "TCANVAS_BENCH_MESH_SERVE_ONLY"
 // presenceTick 0 keeps the production relay tick (1/60 s); the naive lane
 // passes 1 ns, which leaves the leading-edge rule nothing to batch: every
 // packet goes to every recipient as its own frame at once.
-func authorityOptions(peers int, presenceTick, tol time.Duration) authority.Options {
+func authorityOptions(peers int, presenceTick time.Duration) authority.Options {
 	return authority.Options{
-		PresenceTolerance: tol,
-		Open:              true,
-		MeshMax:           max(8, peers),
-		MaxPeers:          max(64, peers),
-		ConnRate:          rate.Limit(1e6),
-		ConnBurst:         1_000_000,
-		PresenceTick:      presenceTick,
+		Open:         true,
+		MeshMax:      max(8, peers),
+		MaxPeers:     max(64, peers),
+		ConnRate:     rate.Limit(1e6),
+		ConnBurst:    1_000_000,
+		PresenceTick: presenceTick,
 	}
 }
 
@@ -119,16 +118,16 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 }
 
-func startAuthority(ctx context.Context, cfg config, presenceTick, tol time.Duration) (*authorityHandle, error) {
+func startAuthority(ctx context.Context, cfg config, presenceTick time.Duration) (*authorityHandle, error) {
 	if cfg.authority == authChild {
-		return startChild(ctx, cfg, presenceTick, tol)
+		return startChild(ctx, cfg, presenceTick)
 	}
-	return startInproc(ctx, cfg.peers, presenceTick, tol)
+	return startInproc(ctx, cfg.peers, presenceTick)
 }
 
 // startInproc serves a fresh authority over a fresh SQLite store in a
 // temporary directory on 127.0.0.1:0, in this process.
-func startInproc(ctx context.Context, peers int, presenceTick, tol time.Duration) (*authorityHandle, error) {
+func startInproc(ctx context.Context, peers int, presenceTick time.Duration) (*authorityHandle, error) {
 	dir, err := os.MkdirTemp("", "tcanvas-bench-mesh-")
 	if err != nil {
 		return nil, fmt.Errorf("start authority: %w", err)
@@ -138,7 +137,7 @@ func startInproc(ctx context.Context, peers int, presenceTick, tol time.Duration
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start authority: %w", err)
 	}
-	opts := authorityOptions(peers, presenceTick, tol)
+	opts := authorityOptions(peers, presenceTick)
 	opts.Store = st
 	srv, err := authority.New(opts)
 	if err != nil {
@@ -178,12 +177,12 @@ func startInproc(ctx context.Context, peers int, presenceTick, tol time.Duration
 
 // startChild runs this binary again with -serve-only: an authority in its
 // own process, which prints its base URL and stops when its stdin closes.
-func startChild(ctx context.Context, cfg config, presenceTick, tol time.Duration) (*authorityHandle, error) {
+func startChild(ctx context.Context, cfg config, presenceTick time.Duration) (*authorityHandle, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("start child: %w", err)
 	}
-	cmd := exec.Command(exe, "-serve-only", "-peers", strconv.Itoa(cfg.peers), "-presence-tick", presenceTick.String(), "-presence-tolerance", tol.String())
+	cmd := exec.Command(exe, "-serve-only", "-peers", strconv.Itoa(cfg.peers), "-presence-tick", presenceTick.String())
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -278,7 +277,7 @@ func parseProcStatCPU(stat string) (time.Duration, error) {
 // serveOnly is the child's side: serve, say where, and stop when the
 // parent closes stdin (or dies).
 func serveOnly(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer) error {
-	a, err := startInproc(ctx, cfg.peers, cfg.presenceTick, cfg.presenceTol)
+	a, err := startInproc(ctx, cfg.peers, cfg.presenceTick)
 	if err != nil {
 		return err
 	}

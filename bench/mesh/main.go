@@ -62,9 +62,7 @@ type config struct {
 	serveOnly    bool
 	presenceTick time.Duration   // -serve-only: the relay tick (0: the default)
 	relayTicks   []time.Duration // extra relay lanes, one per tick (-relay-ticks)
-	relayTols    []time.Duration // EXPERIMENT: relay lanes at the default tick, one per tolerance
-	presenceTol  time.Duration
-	noMeshLane   bool // skip the mesh lane (-mesh=false)
+	noMeshLane   bool            // skip the mesh lane (-mesh=false)
 	memprofile   string
 	args         []string // as given, for the report
 }
@@ -88,8 +86,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
 	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
 	ticks := fs.String("relay-ticks", "", "extra relay lanes, one per `TICKS` (comma-separated durations, e.g. 16.667ms,8.333ms,4ms), each with its own authority; adds a sweep table")
-	tols := fs.String("relay-tolerances", "", "EXPERIMENT: relay lanes at the default tick, one per tolerance (-1ns: none)")
-	fs.DurationVar(&cfg.presenceTol, "presence-tolerance", 0, "internal, with -serve-only")
 	mesh := fs.Bool("mesh", true, "run the mesh lane (false: the relay lanes only, e.g. for a sweep at many peers)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -127,15 +123,6 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 				return cfg, fmt.Errorf("-relay-ticks: %q is not a positive duration", f)
 			}
 			cfg.relayTicks = append(cfg.relayTicks, d)
-		}
-	}
-	if *tols != "" {
-		for f := range strings.SplitSeq(*tols, ",") {
-			d, err := time.ParseDuration(strings.TrimSpace(f))
-			if err != nil {
-				return cfg, err
-			}
-			cfg.relayTols = append(cfg.relayTols, d)
 		}
 	}
 	cfg.noMeshLane = !*mesh

@@ -116,7 +116,7 @@ func TestQuick(t *testing.T) {
 func TestChildAuthority(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := startChild(ctx, config{peers: 3}, 0, 0)
+	a, err := startChild(ctx, config{peers: 3}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

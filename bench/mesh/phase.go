@@ -106,27 +106,23 @@ func bench(ctx context.Context, cfg config, progress io.Writer) (results, error)
 	res := results{cfg: cfg, host: hostLine()}
 	type lane struct {
 		name, room string
-		tick, tol  time.Duration
+		tick       time.Duration
 		into       *laneResult
 	}
-	lanes := []lane{{laneRelay, "relay", 0, 0, &res.relay}, {laneNaive, "naive-relay", naiveTick, 0, &res.naive}}
+	lanes := []lane{{laneRelay, "relay", 0, &res.relay}, {laneNaive, "naive-relay", naiveTick, &res.naive}}
 	// The sweep's lanes after the two relays, so that they too start from
 	// a baseline the mesh has not filled.
-	res.sweep = make([]laneResult, len(cfg.relayTicks)+len(cfg.relayTols))
+	res.sweep = make([]laneResult, len(cfg.relayTicks))
 	for i, t := range cfg.relayTicks {
-		lanes = append(lanes, lane{laneSweep + " " + t.String(), "sweep-" + strconv.Itoa(i), t, 0, &res.sweep[i]})
-	}
-	for i, t := range cfg.relayTols {
-		j := len(cfg.relayTicks) + i
-		lanes = append(lanes, lane{"relay tolerance " + t.String(), "sweep-" + strconv.Itoa(j), 0, t, &res.sweep[j]})
+		lanes = append(lanes, lane{laneSweep + " " + t.String(), "sweep-" + strconv.Itoa(i), t, &res.sweep[i]})
 	}
 	if !cfg.noMeshLane {
-		lanes = append(lanes, lane{laneMesh, "mesh", 0, 0, &res.mesh})
+		lanes = append(lanes, lane{laneMesh, "mesh", 0, &res.mesh})
 	}
 	for _, l := range lanes {
 		fmt.Fprintf(progress, "%s lane: %d peers at %d Hz for %s...\n", l.name, cfg.peers, cfg.hz, cfg.duration)
 		var err error
-		if *l.into, err = runLane(ctx, cfg, l.name, l.room, l.tick, l.tol); err != nil {
+		if *l.into, err = runLane(ctx, cfg, l.name, l.room, l.tick); err != nil {
 			return res, fmt.Errorf("%s lane: %w", l.name, err)
 		}
 	}
@@ -293,10 +289,10 @@ func laneRoute(lane string) string {
 
 // runLane measures one lane in room, with a fresh authority whose relay
 // tick is tick (0: its default).
-func runLane(ctx context.Context, cfg config, lane, room string, tick, tol time.Duration) (res laneResult, err error) {
+func runLane(ctx context.Context, cfg config, lane, room string, tick time.Duration) (res laneResult, err error) {
 	res = laneResult{lane: lane, peers: cfg.peers, tick: tick}
 	noMesh, route := lane != laneMesh, laneRoute(lane)
-	a, err := startAuthority(ctx, cfg, tick, tol)
+	a, err := startAuthority(ctx, cfg, tick)
 	if err != nil {
 		return res, err
 	}

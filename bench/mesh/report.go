@@ -154,9 +154,6 @@ func sweepReport(w io.Writer, r results) {
 		frames := l.delta[metricFrames]
 		f := frames / l.window.Seconds() / float64(n)
 		tick := l.tick.String()
-		if !strings.HasPrefix(l.lane, laneSweep) && l.lane != laneNaive {
-			tick = l.lane
-		}
 		if l.lane == laneNaive {
 			tick += " (naive lane)"
 		}

@@ -58,9 +58,6 @@ type Options struct {
 	// gets one frame per tick on average, and the first packet after a
 	// quiet tick at once (leading edge). Default 1/60 s.
 	PresenceTick time.Duration
-	// PresenceTolerance is how far ahead of its even schedule a relay frame
-	// may go (EXPERIMENT). 0: PresenceTick/2; negative: none.
-	PresenceTolerance time.Duration
 	// ICEServers are STUN/TURN URLs handed to clients for the mesh.
 	ICEServers []string
 	// MeshMax is the room size above which clients use the relay rather

@@ -93,7 +93,6 @@ func (r *room) stopPresence() {
 // wake-ups. It keeps no clock: the room passes the time in.
 type relayBatcher struct {
 	tick time.Duration
-	tol  time.Duration      // EXPERIMENT: 0 tick/2, negative none
 	out  map[uint16]*outbox // by recipient
 }
 
@@ -115,13 +114,7 @@ func (b *relayBatcher) add(to, from uint16, pkt []byte) {
 		// Half a tick of tolerance, as the session's sender has: a lone
 		// cursor's packets, paced by its sender, pass at once even when the
 		// network brings one a little early.
-		tol := b.tick / 2
-		if b.tol < 0 {
-			tol = 0
-		} else if b.tol > 0 {
-			tol = b.tol
-		}
-		o = &outbox{pace: pace.Pacer{Interval: b.tick, Tolerance: tol}, pending: map[uint16][]byte{}}
+		o = &outbox{pace: pace.Pacer{Interval: b.tick, Tolerance: b.tick / 2}, pending: map[uint16][]byte{}}
 		b.out[to] = o
 	}
 	o.pending[from] = pkt

@@ -200,7 +200,6 @@ func (r *room) load() error {
 	r.ids = make(map[string]uint64)
 	r.recent = map[uint64]*store.Record{}
 	r.relay = newRelayBatcher(r.srv.opts.PresenceTick)
-	r.relay.tol = r.srv.opts.PresenceTolerance
 	r.lastPresence = map[uint16][]byte{}
 	r.pend.Room = r.name
 	r.pendID = 1
