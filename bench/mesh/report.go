@@ -141,9 +141,11 @@ func report(w io.Writer, r results) {
 // most w only if it arrived within w before one of them; those windows
 // cover at most f·w of each second, and arrivals independent of the
 // frames fall into them with at most that probability. So P(wait ≤ w) ≤
-// f·w whatever the schedule: the median wait is at least 1/(2f) and the
-// 99th percentile at least 0.99/f, on top of what the naive lane shows the
-// sessions, the wire and the sender's pace cost.
+// f·w for any schedule that does not time its frames by the arrivals
+// (one that waits for a packet it expects can gain a little, never the
+// tick: the packets it did not wait for wait longer): the median wait is
+// at least 1/(2f) and the 99th percentile at least 0.99/f, on top of what
+// the naive lane shows the sessions, the wire and the sender's pace cost.
 func sweepReport(w io.Writer, r results) {
 	n := r.cfg.peers
 	fmt.Fprintf(w, "### Relay tick sweep (%d peers, every lane its own authority)\n\n", n)
@@ -166,7 +168,7 @@ func sweepReport(w io.Writer, r results) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "A recipient that is never idle and gets f frames a second has a packet wait at most w only if the packet came within w before a frame: "+
-		"those windows cover at most f·w of each second, so with sender phases independent of the frames P(wait ≤ w) ≤ f·w under any schedule. "+
+		"those windows cover at most f·w of each second, so with sender phases independent of the frames P(wait ≤ w) ≤ f·w under any schedule that does not time its frames by the arrivals. "+
 		"The relay's own median wait is then at least 1/(2f) and its p99 at least 0.99/f; the latencies measured add the sessions', the wire's and "+
 		"the sender's pace (the naive lane: %s p50, %s p99). At 60 frames per recipient a second that is 8.3 ms at the median and 16.5 ms at p99. "+
 		"The bound needs a recipient that always has packets waiting (many packets per frame); where frames carry about one packet each, "+
