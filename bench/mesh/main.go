@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -59,7 +60,9 @@ type config struct {
 	authority    string
 	setupTimeout time.Duration
 	serveOnly    bool
-	presenceTick time.Duration // -serve-only: the relay tick (0: the default)
+	presenceTick time.Duration   // -serve-only: the relay tick (0: the default)
+	relayTicks   []time.Duration // extra relay lanes, one per tick (-relay-ticks)
+	noMeshLane   bool            // skip the mesh lane (-mesh=false)
 	memprofile   string
 	args         []string // as given, for the report
 }
@@ -83,6 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
 	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
 	addProcFlags(fs)
+	ticks := fs.String("relay-ticks", "", "extra relay lanes, one per `TICKS` (comma-separated durations, e.g. 16.667ms,8.333ms,4ms), each with its own authority; adds a sweep table")
+	mesh := fs.Bool("mesh", true, "run the mesh lane (false: the relay lanes only, e.g. for a sweep at many peers)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -112,6 +117,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.authority != authChild && cfg.authority != authInproc:
 		return cfg, fmt.Errorf("-authority must be %s or %s", authChild, authInproc)
 	}
+	if *ticks != "" {
+		for f := range strings.SplitSeq(*ticks, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("-relay-ticks: %q is not a positive duration", f)
+			}
+			cfg.relayTicks = append(cfg.relayTicks, d)
+		}
+	}
+	cfg.noMeshLane = !*mesh
 	if cfg.movers == 0 {
 		cfg.movers = cfg.peers
 	}

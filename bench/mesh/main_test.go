@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 func TestQuick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg, err := parseFlags([]string{"-peers", "3", "-duration", "1s", "-authority", "inproc"}, io.Discard)
+	cfg, err := parseFlags([]string{"-peers", "3", "-duration", "1s", "-authority", "inproc", "-relay-ticks", "4ms"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,10 @@ func TestQuick(t *testing.T) {
 	if m.udp.checked && m.udp.sockets == 0 {
 		t.Error("mesh: no UDP socket found for the pairs")
 	}
-	for _, l := range []laneResult{r, nv} {
+	if len(res.sweep) != 1 || res.sweep[0].tick != 4*time.Millisecond || res.sweep[0].p2p != 0 {
+		t.Fatalf("sweep lanes: %+v", res.sweep)
+	}
+	for _, l := range []laneResult{r, nv, res.sweep[0]} {
 		if l.delta[metricIn] == 0 || l.delta[metricRelayed] == 0 || l.delta[metricFrames] == 0 {
 			t.Errorf("%s: counters did not move: %v", l.lane, l.delta)
 		}
@@ -98,7 +102,8 @@ func TestQuick(t *testing.T) {
 	}
 	var out bytes.Buffer
 	report(&out, res)
-	for _, want := range []string{"| mesh (p2p) | relay (NoMesh; leading-edge batches) | naive relay (one frame per packet) |", "cursor latency p99", "authority CPU", "created by"} {
+	for _, want := range []string{"| mesh (p2p) | relay (NoMesh; leading-edge batches) | naive relay (one frame per packet) |", "cursor latency p99", "authority CPU", "created by",
+		"Relay tick sweep", "| 4ms |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -165,7 +170,14 @@ func TestFlags(t *testing.T) {
 	if err != nil || cfg.duration != 5*time.Second {
 		t.Errorf("-quick -duration 5s: %+v, %v", cfg, err)
 	}
-	for _, bad := range [][]string{{"-peers", "1"}, {"-peers", "4", "-movers", "5"}, {"-movers", "-1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
+	cfg, err = parseFlags([]string{"-relay-ticks", "16.667ms, 4ms,1ms", "-mesh=false"}, io.Discard)
+	if err != nil || !slices.Equal(cfg.relayTicks, []time.Duration{16667 * time.Microsecond, 4 * time.Millisecond, time.Millisecond}) || !cfg.noMeshLane {
+		t.Errorf("-relay-ticks 16.667ms, 4ms,1ms -mesh=false: %+v, %v", cfg, err)
+	}
+	if cfg, err = parseFlags(nil, io.Discard); err != nil || cfg.relayTicks != nil || cfg.noMeshLane {
+		t.Errorf("default: a sweep or no mesh lane: %+v, %v", cfg, err)
+	}
+	for _, bad := range [][]string{{"-relay-ticks", "4ms,fast"}, {"-relay-ticks", "0s"}, {"-peers", "1"}, {"-peers", "4", "-movers", "5"}, {"-movers", "-1"}, {"-duration", "20m"}, {"-authority", "remote"}, {"extra"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

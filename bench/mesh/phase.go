@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,23 +34,34 @@ const (
 	laneMesh  = "mesh"
 	laneRelay = "relay"
 	laneNaive = "naive relay"
+	laneSweep = "relay tick" // one lane per -relay-ticks entry
 )
 
-// results are the three lanes and the run's settings.
+// results are the three lanes, the sweep's, and the run's settings.
 type results struct {
 	cfg   config
-	mesh  laneResult
-	relay laneResult // the authority's relay as it runs: leading-edge batching
-	naive laneResult // the same relay with nothing batched: one frame per packet per recipient
-	host  string     // Go version, CPUs, load
+	mesh  laneResult   // zero (lane "") with -mesh=false
+	relay laneResult   // the authority's relay as it runs: leading-edge batching
+	naive laneResult   // the same relay with nothing batched: one frame per packet per recipient
+	sweep []laneResult // -relay-ticks: the relay at each tick, in the order given
+	host  string       // Go version, CPUs, load
 }
 
-func (r results) lanes() []laneResult { return []laneResult{r.mesh, r.relay, r.naive} }
+// lanes are the lanes that ran.
+func (r results) lanes() []laneResult {
+	out := []laneResult{r.relay, r.naive}
+	out = append(out, r.sweep...)
+	if r.mesh.lane != "" {
+		out = append(out, r.mesh)
+	}
+	return out
+}
 
 // laneResult is what one lane measured.
 type laneResult struct {
 	lane  string
 	peers int
+	tick  time.Duration // the relay tick the authority ran with (0: its default)
 
 	dial  time.Duration // first Dial → every Dial returned
 	setup time.Duration // first Dial → every pair on its route
@@ -96,13 +106,25 @@ type creatorCount struct {
 // lane's error is bounded by the relay lanes' few dozen goroutines.
 func bench(ctx context.Context, cfg config, progress io.Writer) (results, error) {
 	res := results{cfg: cfg, host: hostLine()}
-	for _, l := range []struct {
-		name string
-		into *laneResult
-	}{{laneRelay, &res.relay}, {laneNaive, &res.naive}, {laneMesh, &res.mesh}} {
+	type lane struct {
+		name, room string
+		tick       time.Duration
+		into       *laneResult
+	}
+	lanes := []lane{{laneRelay, "relay", 0, &res.relay}, {laneNaive, "naive-relay", naiveTick, &res.naive}}
+	// The sweep's lanes after the two relays, so that they too start from
+	// a baseline the mesh has not filled.
+	res.sweep = make([]laneResult, len(cfg.relayTicks))
+	for i, t := range cfg.relayTicks {
+		lanes = append(lanes, lane{laneSweep + " " + t.String(), "sweep-" + strconv.Itoa(i), t, &res.sweep[i]})
+	}
+	if !cfg.noMeshLane {
+		lanes = append(lanes, lane{laneMesh, "mesh", 0, &res.mesh})
+	}
+	for _, l := range lanes {
 		fmt.Fprintf(progress, "%s lane: %d peers at %d Hz for %s...\n", l.name, cfg.peers, cfg.hz, cfg.duration)
 		var err error
-		if *l.into, err = runLane(ctx, cfg, l.name); err != nil {
+		if *l.into, err = runLane(ctx, cfg, l.name, l.room, l.tick); err != nil {
 			return res, fmt.Errorf("%s lane: %w", l.name, err)
 		}
 	}
@@ -267,14 +289,11 @@ func laneRoute(lane string) string {
 	return "relay"
 }
 
-// runLane measures one lane with a fresh authority.
-func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err error) {
-	res = laneResult{lane: lane, peers: cfg.peers}
+// runLane measures one lane in room, with a fresh authority whose relay
+// tick is tick (0: its default).
+func runLane(ctx context.Context, cfg config, lane, room string, tick time.Duration) (res laneResult, err error) {
+	res = laneResult{lane: lane, peers: cfg.peers, tick: tick}
 	noMesh, route := lane != laneMesh, laneRoute(lane)
-	var tick time.Duration // the authority's default
-	if lane == laneNaive {
-		tick = naiveTick
-	}
 	a, err := startAuthority(ctx, cfg, tick)
 	if err != nil {
 		return res, err
@@ -287,7 +306,6 @@ func runLane(ctx context.Context, cfg config, lane string) (res laneResult, err 
 
 	// Warm up: one pair joins and leaves, so that one-time initialisation
 	// (pion, crypto, HTTP) is not counted as the first peers' memory.
-	room := strings.ReplaceAll(lane, " ", "-")
 	warm, err := dialGroup(ctx, a.link("warmup-"+room), 2, noMesh)
 	if err != nil {
 		return res, fmt.Errorf("warm-up: %w", err)
@@ -508,6 +526,9 @@ func (r results) check() error {
 		if len(l.udp.outside) > 0 {
 			errs = append(errs, fmt.Errorf("%s lane: UDP sockets outside loopback: %v", l.lane, l.udp.outside))
 		}
+	}
+	if r.mesh.lane == "" {
+		return errors.Join(errs...)
 	}
 	want := r.mesh.peers * (r.mesh.peers - 1)
 	if r.mesh.p2p != want {

@@ -68,7 +68,7 @@ func rusage() time.Duration {
 // runProcs measures the mesh lane in-process and then across processes.
 func runProcs(ctx context.Context, cfg config, stdout, progress io.Writer) error {
 	fmt.Fprintf(progress, "mesh lane, one process: %d peers at %d Hz for %s...\n", cfg.peers, cfg.hz, cfg.duration)
-	l, err := runLane(ctx, cfg, laneMesh)
+	l, err := runLane(ctx, cfg, laneMesh, "mesh", 0)
 	if err != nil {
 		return fmt.Errorf("mesh lane: %w", err)
 	}
