@@ -30,7 +30,9 @@ import (
 // repaint, which the group then asks for: it never gets more than it
 // drains, and always converges to the latest screen. A newcomer waits for
 // a repaint in the same way. Repaints are asked at most every
-// repaintEvery, so a crowd arriving at once costs a few.
+// repaintEvery, so a crowd arriving at once costs a few. The server holds
+// at most that queue and the write in progress for a member: twice
+// MaxBehind, or twice a frame where one frame is bigger.
 //
 // A member who presses a key, moves the mouse or resizes leaves the group
 // for a program of its own (as every session had before), over its own
@@ -172,11 +174,15 @@ func (m *member) writer() {
 	}
 }
 
-// queue adds a frame; false when the member is too far behind.
+// queue adds a frame; false when the member is too far behind. A member
+// with nothing queued takes any frame: on a big terminal one frame of a
+// colourful canvas can pass MaxBehind by itself, and refusing it would
+// refuse every repaint too, leaving the member (every member of the
+// group) waiting for one forever.
 func (m *member) queue(frame []byte) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.buf)+len(frame) > MaxBehind {
+	if len(m.buf) > 0 && len(m.buf)+len(frame) > MaxBehind {
 		m.buf = nil
 		m.dropped++
 		m.s.audience.dropped.Add(1)

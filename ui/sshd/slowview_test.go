@@ -325,3 +325,25 @@ func TestStalledViewer(t *testing.T) {
 	}
 }
 
+// TestFrameBiggerThanTheBacklog: on a big terminal a colourful canvas
+// draws frames past MaxBehind on their own; a viewer that has nothing
+// queued still gets each one (and so the repaints that bring it back),
+// rather than falling behind forever.
+func TestFrameBiggerThanTheBacklog(t *testing.T) {
+	e := startBig(t)
+	ctx := ctxT(t)
+	bot := e.observer(ctx, "big")
+	const w, h = 200, 60
+	pw, ph := w, h-2
+	v := e.screen("big", w, h)
+	v.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room big") })
+	const token = "BIG-FRAME"
+	if _, err := bot.Commit(append(stripes(7, pw, ph), model.Op{Kind: model.OpText, X: viewX + 3, Y: viewY + 5, Text: token})); err != nil {
+		t.Fatal(err)
+	}
+	v.waitFor("the picture", func(emu *vt.Emulator) bool { return differs(emu, 7, pw, ph, token, 3, 5) == "" })
+	if n := v.bytes(); n <= sshd.MaxBehind {
+		t.Fatalf("the whole screen took %d bytes: not past MaxBehind, this proves nothing", n)
+	}
+	t.Logf("%d bytes; %+v", v.bytes(), e.ssh.Audience())
+}
