@@ -376,11 +376,21 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 		case <-ps.Events():
 		case <-in.active:
 			return true
-		case w := <-winch:
+		case w, ok := <-winch:
+			if !ok {
+				return false // the session's channel closed
+			}
 			// The pty's own size comes first on this channel.
 			if w.Width != key.w || w.Height != key.h {
 				return true
 			}
+		case <-m.done:
+			// A write failed: the client is gone. It may have been stalled
+			// (its writer blocked until the connection broke), when nothing
+			// else here tells.
+			return false
+		case <-sess.Context().Done():
+			return false // the connection closed
 		case <-g.ended:
 			return !s.isClosing() && ps.Err() == nil
 		case <-ps.Done():

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/vt"
+	"go.uber.org/goleak"
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/tcanvas/tcanvas/model"
@@ -346,4 +347,71 @@ func TestFrameBiggerThanTheBacklog(t *testing.T) {
 		t.Fatalf("the whole screen took %d bytes: not past MaxBehind, this proves nothing", n)
 	}
 	t.Logf("%d bytes; %+v", v.bytes(), e.ssh.Audience())
+}
+
+// TestStalledViewerHangsUp: a viewer whose client stopped reading, so that
+// the server is blocked writing to it, and whose connection then breaks
+// (a reset: no SSH goodbye, no EOF) leaves its group and ends every
+// goroutine the server had for it, while the group goes on for the other.
+func TestStalledViewerHangsUp(t *testing.T) {
+	e := startBig(t)
+	ctx := ctxT(t)
+	bot := e.observer(ctx, "gone")
+	const w, h = 100, 30
+	pw, ph := w, h-2
+	fast := e.screen("gone", w, h)
+	fast.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room gone") })
+	before := goleak.IgnoreCurrent()
+
+	slow := e.screen("gone", w, h)
+	slow.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room gone") })
+	slow.pause()
+	g := 0
+	for ; ; g++ {
+		if v, _ := slow.stats(e); v.Dropped > 0 {
+			break // its queue overflowed: the write to it is blocked
+		}
+		if g == 1000 {
+			t.Fatalf("%d generations and the stalled viewer's backlog was never dropped", g)
+		}
+		if _, err := bot.Commit(stripes(g, pw, ph)); err != nil {
+			t.Fatal(err)
+		}
+		fast.waitFor(fmt.Sprintf("generation %d", g), func(emu *vt.Emulator) bool {
+			c := emu.CellAt(pw-1, ph-1)
+			return c != nil && sameColor(stripeFG(pw-1, g), c.Style.Fg)
+		})
+	}
+	if v, _ := slow.stats(e); v.Sending == 0 {
+		t.Fatalf("no write in progress to the stalled viewer: %+v", v)
+	}
+	tcp := slow.tcp.(*net.TCPConn)
+	if err := tcp.SetLinger(0); err != nil { // close with a reset
+		t.Fatal(err)
+	}
+	tcp.Close()
+	slow.close()
+
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, watching := slow.stats(e)
+		// The group's program goes on for the other viewer, its commands
+		// (the wait for the next event, a timer) each a new goroutine.
+		err := goleak.Find(before,
+			goleak.IgnoreTopFunction("github.com/tcanvas/tcanvas/ui.(*Model).update.(*Model).waitEvents.func1"),
+			goleak.IgnoreTopFunction("github.com/tcanvas/tcanvas/ui.(*Model).update.(*Model).after.func2"))
+		if !watching && err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the viewer is still watching (%v) or left goroutines: %v", watching, err)
+		}
+	}
+	const token = "STILL-HERE"
+	if _, err := bot.Commit(append(stripes(g, pw, ph), model.Op{Kind: model.OpText, X: viewX + 3, Y: viewY + 5, Text: token})); err != nil {
+		t.Fatal(err)
+	}
+	fast.waitFor("the group going on", func(emu *vt.Emulator) bool { return differs(emu, g, pw, ph, token, 3, 5) == "" })
+	if a := e.ssh.Audience(); len(a.Viewers) != 1 {
+		t.Fatalf("viewers: %+v", a.Viewers)
+	}
 }
