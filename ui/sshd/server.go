@@ -163,10 +163,10 @@ type Server struct {
 	serving  sync.WaitGroup      // the accept loop
 
 	groups   map[groupKey]*groupRef // audience groups, under mu
-	audience audienceCounts
-	perAddr  perAddress    // open sessions by client IP
-	joining  chan struct{} // one token per session joining its room
-	queued   atomic.Int32  // sessions waiting for a token
+	audience audienceCounts         // for Audience
+	perAddr  perAddress             // open sessions by client IP
+	joining  chan struct{}          // one token per session joining its room
+	queued   atomic.Int32           // sessions waiting for a token
 }
 
 type grantKey struct {
