@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -25,18 +26,22 @@ import (
 // size, TERM and colour profile share one program (an audience group): it
 // draws once, and the bytes of each frame, already the diff against the
 // previous one, are queued to every member in sync. A member whose queue
-// would pass maxBehind (a slow link) drops it and waits for the next full
+// would pass MaxBehind (a slow link) drops it and waits for the next full
 // repaint, which the group then asks for: it never gets more than it
 // drains, and always converges to the latest screen. A newcomer waits for
 // a repaint in the same way. Repaints are asked at most every
-// repaintEvery, so a crowd arriving at once costs a few.
+// repaintEvery, so a crowd arriving at once costs a few. The server holds
+// at most that queue and the write in progress for a member: twice
+// MaxBehind, or twice a frame where one frame is bigger.
 //
 // A member who presses a key, moves the mouse or resizes leaves the group
 // for a program of its own (as every session had before), over its own
 // participant session, which it kept all along: the roster still shows
 // every viewer. The group's own session is a participant named audience.
 const (
-	maxBehind    = 256 << 10
+	// MaxBehind is the most bytes a viewer of a shared canvas may have
+	// queued before it is sent the next full repaint instead.
+	MaxBehind    = 256 << 10
 	repaintEvery = 150 * time.Millisecond
 )
 
@@ -65,13 +70,75 @@ type group struct {
 // member is one SSH session watching a group. Frames queue in buf; its
 // writer goroutine sends them.
 type member struct {
-	sess  ssh.Session
-	mu    sync.Mutex
-	buf   []byte
-	fresh bool // never painted: needs the screen modes before its first repaint
-	wake  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
+	sess    ssh.Session
+	s       *Server
+	mu      sync.Mutex
+	buf     []byte
+	sending int  // bytes the writer took from buf and is writing
+	maxHeld int  // the most of buf and sending together so far
+	dropped int  // backlogs thrown away
+	fresh   bool // never painted: needs the screen modes before its first repaint
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// AudienceStats is what the shared rendering does: how often viewers fell
+// behind, and what each costs the server while it watches.
+type AudienceStats struct {
+	// Dropped and Repaints count, since the server started, the backlogs
+	// thrown away (a viewer that fell MaxBehind behind) and the full
+	// repaints drawn (for newcomers and viewers that fell behind).
+	Dropped, Repaints int64
+	// Viewers are the sessions watching a shared canvas now.
+	Viewers []ViewerStats
+}
+
+// ViewerStats is one session watching a shared canvas.
+type ViewerStats struct {
+	Room   string
+	Remote string // the client's address
+	// InSync is false while the viewer waits for a repaint.
+	InSync bool
+	// Queued is what waits for the connection; Sending, what is being
+	// written to it (a write blocks while the client reads nothing);
+	// MaxHeld, the most of the two together since the viewer joined.
+	Queued, Sending, MaxHeld int
+	// Dropped counts its backlogs thrown away.
+	Dropped int
+}
+
+// audienceCounts are AudienceStats' counters.
+type audienceCounts struct {
+	dropped, repaints atomic.Int64
+}
+
+// Audience reports what the shared rendering does.
+func (s *Server) Audience() AudienceStats {
+	a := AudienceStats{Dropped: s.audience.dropped.Load(), Repaints: s.audience.repaints.Load()}
+	s.mu.Lock()
+	var groups []*group
+	for _, ref := range s.groups {
+		select {
+		case <-ref.ready:
+			if ref.group != nil {
+				groups = append(groups, ref.group)
+			}
+		default: // still starting: no viewers yet
+		}
+	}
+	s.mu.Unlock()
+	for _, g := range groups {
+		g.mu.Lock()
+		for m, inSync := range g.members {
+			m.mu.Lock()
+			a.Viewers = append(a.Viewers, ViewerStats{Room: g.key.room, Remote: m.sess.RemoteAddr().String(), InSync: inSync,
+				Queued: len(m.buf), Sending: m.sending, MaxHeld: m.maxHeld, Dropped: m.dropped})
+			m.mu.Unlock()
+		}
+		g.mu.Unlock()
+	}
+	return a
 }
 
 // restore undoes preamble, for a member whose session ends while it
@@ -94,21 +161,31 @@ func (m *member) writer() {
 		m.mu.Lock()
 		b := m.buf
 		m.buf = nil
+		m.sending = len(b)
 		m.mu.Unlock()
 		if len(b) > 0 {
 			if _, err := m.sess.Write(b); err != nil {
 				return
 			}
 		}
+		m.mu.Lock()
+		m.sending = 0
+		m.mu.Unlock()
 	}
 }
 
-// queue adds a frame; false when the member is too far behind.
+// queue adds a frame; false when the member is too far behind. A member
+// with nothing queued takes any frame: on a big terminal one frame of a
+// colourful canvas can pass MaxBehind by itself, and refusing it would
+// refuse every repaint too, leaving the member (every member of the
+// group) waiting for one forever.
 func (m *member) queue(frame []byte) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.buf)+len(frame) > maxBehind {
+	if len(m.buf) > 0 && len(m.buf)+len(frame) > MaxBehind {
 		m.buf = nil
+		m.dropped++
+		m.s.audience.dropped.Add(1)
 		return false
 	}
 	if m.fresh {
@@ -116,6 +193,7 @@ func (m *member) queue(frame []byte) bool {
 		m.fresh = false
 	}
 	m.buf = append(m.buf, frame...)
+	m.maxHeld = max(m.maxHeld, len(m.buf)+m.sending)
 	select {
 	case m.wake <- struct{}{}:
 	default:
@@ -130,6 +208,7 @@ func (g *group) Write(frame []byte) (int, error) {
 	defer g.mu.Unlock()
 	if full {
 		g.asked = false
+		g.s.audience.repaints.Add(1)
 	}
 	behind := false
 	for m, inSync := range g.members {
@@ -286,7 +365,7 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 		return true
 	}
 	defer s.releaseGroup(g)
-	m := &member{sess: sess, fresh: true, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	m := &member{sess: sess, s: s, fresh: true, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go m.writer()
 	g.join(m)
 	defer g.leave(m)
@@ -297,11 +376,21 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 		case <-ps.Events():
 		case <-in.active:
 			return true
-		case w := <-winch:
+		case w, ok := <-winch:
+			if !ok {
+				return false // the session's channel closed
+			}
 			// The pty's own size comes first on this channel.
 			if w.Width != key.w || w.Height != key.h {
 				return true
 			}
+		case <-m.done:
+			// A write failed: the client is gone. It may have been stalled
+			// (its writer blocked until the connection broke), when nothing
+			// else here tells.
+			return false
+		case <-sess.Context().Done():
+			return false // the connection closed
 		case <-g.ended:
 			return !s.isClosing() && ps.Err() == nil
 		case <-ps.Done():

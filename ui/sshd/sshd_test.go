@@ -40,12 +40,19 @@ type env struct {
 
 func start(t *testing.T, open bool, role wire.Role, keys string, mods ...func(*sshd.Options)) *env {
 	t.Helper()
+	return startWith(t, authority.Options{Open: open}, role, keys, mods...)
+}
+
+// startWith is start with the authority's options (its store is set here).
+func startWith(t *testing.T, aopts authority.Options, role wire.Role, keys string, mods ...func(*sshd.Options)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(dir, "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := authority.New(authority.Options{Store: st, Open: open})
+	aopts.Store = st
+	srv, err := authority.New(aopts)
 	if err != nil {
 		t.Fatal(err)
 	}
