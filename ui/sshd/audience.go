@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -71,7 +70,6 @@ type group struct {
 // writer goroutine sends them.
 type member struct {
 	sess    ssh.Session
-	s       *Server
 	mu      sync.Mutex
 	buf     []byte
 	sending int  // bytes the writer took from buf and is writing
@@ -83,18 +81,8 @@ type member struct {
 	done    chan struct{}
 }
 
-// AudienceStats is what the shared rendering does: how often viewers fell
-// behind, and what each costs the server while it watches.
-type AudienceStats struct {
-	// Dropped and Repaints count, since the server started, the backlogs
-	// thrown away (a viewer that fell MaxBehind behind) and the full
-	// repaints drawn (for newcomers and viewers that fell behind).
-	Dropped, Repaints int64
-	// Viewers are the sessions watching a shared canvas now.
-	Viewers []ViewerStats
-}
-
-// ViewerStats is one session watching a shared canvas.
+// ViewerStats is one session watching a shared canvas: what it costs the
+// server while it watches, and how often it fell behind.
 type ViewerStats struct {
 	Room   string
 	Remote string // the client's address
@@ -108,14 +96,9 @@ type ViewerStats struct {
 	Dropped int
 }
 
-// audienceCounts are AudienceStats' counters.
-type audienceCounts struct {
-	dropped, repaints atomic.Int64
-}
-
-// Audience reports what the shared rendering does.
-func (s *Server) Audience() AudienceStats {
-	a := AudienceStats{Dropped: s.audience.dropped.Load(), Repaints: s.audience.repaints.Load()}
+// Audience reports the sessions watching a shared canvas now.
+func (s *Server) Audience() []ViewerStats {
+	var a []ViewerStats
 	s.mu.Lock()
 	var groups []*group
 	for _, ref := range s.groups {
@@ -132,7 +115,7 @@ func (s *Server) Audience() AudienceStats {
 		g.mu.Lock()
 		for m, inSync := range g.members {
 			m.mu.Lock()
-			a.Viewers = append(a.Viewers, ViewerStats{Room: g.key.room, Remote: m.sess.RemoteAddr().String(), InSync: inSync,
+			a = append(a, ViewerStats{Room: g.key.room, Remote: m.sess.RemoteAddr().String(), InSync: inSync,
 				Queued: len(m.buf), Sending: m.sending, MaxHeld: m.maxHeld, Dropped: m.dropped})
 			m.mu.Unlock()
 		}
@@ -185,7 +168,6 @@ func (m *member) queue(frame []byte) bool {
 	if len(m.buf) > 0 && len(m.buf)+len(frame) > MaxBehind {
 		m.buf = nil
 		m.dropped++
-		m.s.audience.dropped.Add(1)
 		return false
 	}
 	if m.fresh {
@@ -208,7 +190,6 @@ func (g *group) Write(frame []byte) (int, error) {
 	defer g.mu.Unlock()
 	if full {
 		g.asked = false
-		g.s.audience.repaints.Add(1)
 	}
 	behind := false
 	for m, inSync := range g.members {
@@ -365,7 +346,7 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 		return true
 	}
 	defer s.releaseGroup(g)
-	m := &member{sess: sess, s: s, fresh: true, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	m := &member{sess: sess, fresh: true, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go m.writer()
 	g.join(m)
 	defer g.leave(m)

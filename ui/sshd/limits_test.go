@@ -69,8 +69,7 @@ func TestRateRefusalHangsUp(t *testing.T) {
 // then opens no session is hung up after OpenTimeout.
 func TestConnectionWithoutSessionIsClosed(t *testing.T) {
 	e := start(t, true, "", "", func(o *sshd.Options) { o.HandshakeTimeout, o.OpenTimeout = time.Second, 200*time.Millisecond })
-	cfg := &gossh.ClientConfig{User: "idle", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
-		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
+	cfg := clientConfig("idle")
 	conn, err := gossh.Dial("tcp", e.ssh.Addr().String(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -124,8 +123,7 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	fc := &freezable{Conn: nc}
-	cfg := &gossh.ClientConfig{User: "gone", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
-		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
+	cfg := clientConfig("gone")
 	cc, chans, reqs, err := gossh.NewClientConn(fc, "door", cfg)
 	if err != nil {
 		t.Fatal(err)

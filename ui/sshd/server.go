@@ -162,11 +162,10 @@ type Server struct {
 	handlers sync.WaitGroup      // our session handlers
 	serving  sync.WaitGroup      // the accept loop
 
-	groups   map[groupKey]*groupRef // audience groups, under mu
-	audience audienceCounts         // for Audience
-	perAddr  perAddress             // open sessions by client IP
-	joining  chan struct{}          // one token per session joining its room
-	queued   atomic.Int32           // sessions waiting for a token
+	groups  map[groupKey]*groupRef // audience groups, under mu
+	perAddr perAddress             // open sessions by client IP
+	joining chan struct{}          // one token per session joining its room
+	queued  atomic.Int32           // sessions waiting for a token
 }
 
 type grantKey struct {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tcanvas/tcanvas/model"
 	"github.com/tcanvas/tcanvas/net/authority"
+	"github.com/tcanvas/tcanvas/net/session"
 	"github.com/tcanvas/tcanvas/net/wire"
 	"github.com/tcanvas/tcanvas/ui/sshd"
 )
@@ -42,8 +43,7 @@ type screen struct {
 
 func (e *env) screen(command string, w, h int) *screen {
 	e.t.Helper()
-	cfg := &gossh.ClientConfig{User: "viewer", HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
-		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
+	cfg := clientConfig("viewer")
 	addr := e.ssh.Addr().String()
 	tcp, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
@@ -167,12 +167,43 @@ func (s *screen) waitFor(what string, cond func(emu *vt.Emulator) bool) {
 // stats is the server's record of this client as a viewer of a shared
 // canvas; false when it watches none.
 func (s *screen) stats(e *env) (sshd.ViewerStats, bool) {
-	for _, v := range e.ssh.Audience().Viewers {
+	for _, v := range e.ssh.Audience() {
 		if v.Remote == s.tcp.LocalAddr().String() {
 			return v, true
 		}
 	}
 	return sshd.ViewerStats{}, false
+}
+
+// welcomed waits for the door's welcome to room.
+func (s *screen) welcomed(room string) {
+	s.t.Helper()
+	s.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room "+room) })
+}
+
+// stallUntilDropped commits generation after generation of a pw×ph
+// picture, each waited for on fast before the next, until the server has
+// dropped stalled's backlog drops times; it returns the last generation.
+// A thousand generations that never overflow stalled's backlog fail the
+// test: it would prove nothing.
+func stallUntilDropped(t *testing.T, e *env, bot *session.Session, fast, stalled *screen, pw, ph, drops int) int {
+	t.Helper()
+	for g := 0; ; g++ {
+		if g == 1000 {
+			v, _ := stalled.stats(e)
+			t.Fatalf("%d generations and the stalled viewer's backlog was dropped %d times: %+v", g, v.Dropped, v)
+		}
+		if _, err := bot.Commit(stripes(g, pw, ph)); err != nil {
+			t.Fatal(err)
+		}
+		fast.waitFor(fmt.Sprintf("generation %d", g), func(emu *vt.Emulator) bool {
+			c := emu.CellAt(pw-1, ph-1)
+			return c != nil && sameColor(stripeFG(pw-1, g), c.Style.Fg)
+		})
+		if v, _ := stalled.stats(e); v.Dropped >= drops {
+			return g
+		}
+	}
 }
 
 // The canvas cell at a viewer's top-left corner (ui.Model starts there).
@@ -204,10 +235,23 @@ func sameColor(m model.Color, c color.Color) bool {
 	return m == model.RGB(uint8(r>>8), uint8(g>>8), uint8(b>>8))
 }
 
+// The screen cell where a marked generation's token starts.
+const tokenX, tokenY = 3, 5
+
+// commitMarked commits generation g of the pw×ph picture with token
+// written over it at (tokenX, tokenY) on the screen.
+func commitMarked(t *testing.T, bot *session.Session, g, pw, ph int, token string) {
+	t.Helper()
+	if _, err := bot.Commit(append(stripes(g, pw, ph), model.Op{Kind: model.OpText, X: viewX + tokenX, Y: viewY + tokenY, Text: token})); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // differs describes the first cell of the w×h picture on emu that is not
-// generation g's with token written over it at (tx, ty) on the screen, or
+// generation g's with token written over it as commitMarked writes it, or
 // "".
-func differs(emu *vt.Emulator, g, w, h int, token string, tx, ty int) string {
+func differs(emu *vt.Emulator, g, w, h int, token string) string {
+	tx, ty := tokenX, tokenY
 	for y := range h {
 		for x := range w {
 			c := emu.CellAt(x, y)
@@ -250,7 +294,7 @@ func TestStalledViewer(t *testing.T) {
 	fast := e.screen("slow", w, h)
 	slow := e.screen("slow", w, h)
 	for _, s := range []*screen{fast, slow} {
-		s.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room slow") })
+		s.welcomed("slow")
 	}
 	if v, ok := slow.stats(e); !ok {
 		t.Fatalf("the viewer is not watching a shared canvas: %+v", e.ssh.Audience())
@@ -260,35 +304,13 @@ func TestStalledViewer(t *testing.T) {
 
 	slow.pause()
 	paused := slow.bytes()
-	commit := func(ops []model.Op) {
-		t.Helper()
-		if _, err := bot.Commit(ops); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Repaint until the stalled viewer's backlog was dropped a few times,
-	// each generation seen by the reading viewer before the next. Each
-	// frame is about 80 KiB: the stalled client's SSH window (2 MiB) takes
-	// some 25 of them before the server's writes block.
+	// Each frame is about 80 KiB: the stalled client's SSH window (2 MiB)
+	// takes some 25 of them before the server's writes block.
 	const drops = 3
-	g := 0
-	for ; ; g++ {
-		if g == 1000 {
-			v, _ := slow.stats(e)
-			t.Fatalf("%d generations and the stalled viewer's backlog was dropped %d times: %+v", g, v.Dropped, v)
-		}
-		commit(stripes(g, pw, ph))
-		fast.waitFor(fmt.Sprintf("generation %d", g), func(emu *vt.Emulator) bool {
-			c := emu.CellAt(pw-1, ph-1)
-			return c != nil && sameColor(stripeFG(pw-1, g), c.Style.Fg)
-		})
-		if v, _ := slow.stats(e); v.Dropped >= drops {
-			break
-		}
-	}
+	g := stallUntilDropped(t, e, bot, fast, slow, pw, ph, drops)
 	token := fmt.Sprintf("FINAL-%d", g+1)
-	commit(append(stripes(g+1, pw, ph), model.Op{Kind: model.OpText, X: viewX + 3, Y: viewY + 5, Text: token}))
-	fast.waitFor("the last generation", func(emu *vt.Emulator) bool { return differs(emu, g+1, pw, ph, token, 3, 5) == "" })
+	commitMarked(t, bot, g+1, pw, ph, token)
+	fast.waitFor("the last generation", func(emu *vt.Emulator) bool { return differs(emu, g+1, pw, ph, token) == "" })
 	v, ok := slow.stats(e)
 	if !ok {
 		t.Fatalf("the stalled viewer left its group: %+v", e.ssh.Audience())
@@ -309,7 +331,7 @@ func TestStalledViewer(t *testing.T) {
 	t.Logf("%d generations, %d bytes to the reading viewer; for the stalled one: %+v", g+2, fast.bytes(), v)
 
 	slow.resume()
-	slow.waitFor("the last generation", func(emu *vt.Emulator) bool { return differs(emu, g+1, pw, ph, token, 3, 5) == "" })
+	slow.waitFor("the last generation", func(emu *vt.Emulator) bool { return differs(emu, g+1, pw, ph, token) == "" })
 	var want, got string
 	fast.look(func(emu *vt.Emulator) { want = emu.Render() })
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -337,12 +359,10 @@ func TestFrameBiggerThanTheBacklog(t *testing.T) {
 	const w, h = 200, 60
 	pw, ph := w, h-2
 	v := e.screen("big", w, h)
-	v.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room big") })
+	v.welcomed("big")
 	const token = "BIG-FRAME"
-	if _, err := bot.Commit(append(stripes(7, pw, ph), model.Op{Kind: model.OpText, X: viewX + 3, Y: viewY + 5, Text: token})); err != nil {
-		t.Fatal(err)
-	}
-	v.waitFor("the picture", func(emu *vt.Emulator) bool { return differs(emu, 7, pw, ph, token, 3, 5) == "" })
+	commitMarked(t, bot, 7, pw, ph, token)
+	v.waitFor("the picture", func(emu *vt.Emulator) bool { return differs(emu, 7, pw, ph, token) == "" })
 	if n := v.bytes(); n <= sshd.MaxBehind {
 		t.Fatalf("the whole screen took %d bytes: not past MaxBehind, this proves nothing", n)
 	}
@@ -360,28 +380,13 @@ func TestStalledViewerHangsUp(t *testing.T) {
 	const w, h = 100, 30
 	pw, ph := w, h-2
 	fast := e.screen("gone", w, h)
-	fast.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room gone") })
+	fast.welcomed("gone")
 	before := goleak.IgnoreCurrent()
 
 	slow := e.screen("gone", w, h)
-	slow.waitFor("the welcome", func(emu *vt.Emulator) bool { return strings.Contains(emu.String(), "you are a viewer in room gone") })
+	slow.welcomed("gone")
 	slow.pause()
-	g := 0
-	for ; ; g++ {
-		if v, _ := slow.stats(e); v.Dropped > 0 {
-			break // its queue overflowed: the write to it is blocked
-		}
-		if g == 1000 {
-			t.Fatalf("%d generations and the stalled viewer's backlog was never dropped", g)
-		}
-		if _, err := bot.Commit(stripes(g, pw, ph)); err != nil {
-			t.Fatal(err)
-		}
-		fast.waitFor(fmt.Sprintf("generation %d", g), func(emu *vt.Emulator) bool {
-			c := emu.CellAt(pw-1, ph-1)
-			return c != nil && sameColor(stripeFG(pw-1, g), c.Style.Fg)
-		})
-	}
+	g := stallUntilDropped(t, e, bot, fast, slow, pw, ph, 1) + 1 // its queue overflowed: the write to it is blocked
 	if v, _ := slow.stats(e); v.Sending == 0 {
 		t.Fatalf("no write in progress to the stalled viewer: %+v", v)
 	}
@@ -407,11 +412,9 @@ func TestStalledViewerHangsUp(t *testing.T) {
 		}
 	}
 	const token = "STILL-HERE"
-	if _, err := bot.Commit(append(stripes(g, pw, ph), model.Op{Kind: model.OpText, X: viewX + 3, Y: viewY + 5, Text: token})); err != nil {
-		t.Fatal(err)
-	}
-	fast.waitFor("the group going on", func(emu *vt.Emulator) bool { return differs(emu, g, pw, ph, token, 3, 5) == "" })
-	if a := e.ssh.Audience(); len(a.Viewers) != 1 {
-		t.Fatalf("viewers: %+v", a.Viewers)
+	commitMarked(t, bot, g, pw, ph, token)
+	fast.waitFor("the group going on", func(emu *vt.Emulator) bool { return differs(emu, g, pw, ph, token) == "" })
+	if a := e.ssh.Audience(); len(a) != 1 {
+		t.Fatalf("viewers: %+v", a)
 	}
 }

@@ -147,10 +147,16 @@ type client struct {
 	done chan error
 }
 
+// clientConfig is an SSH client's, as `ssh` with no key of its own: the
+// door's keyboard-interactive sign-in, answered with nothing.
+func clientConfig(user string) *gossh.ClientConfig {
+	return &gossh.ClientConfig{User: user, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
+		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
+}
+
 func (e *env) connect(user string, signer gossh.Signer, command string) *client {
 	e.t.Helper()
-	cfg := &gossh.ClientConfig{User: user, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
-		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return nil, nil })}}
+	cfg := clientConfig(user)
 	if signer != nil {
 		cfg.Auth = append([]gossh.AuthMethod{gossh.PublicKeys(signer)}, cfg.Auth...)
 	}
