@@ -64,7 +64,8 @@ type config struct {
 	relayTicks   []time.Duration // extra relay lanes, one per tick (-relay-ticks)
 	noMeshLane   bool            // skip the mesh lane (-mesh=false)
 	memprofile   string
-	args         []string // as given, for the report
+	proc         procFlags // -procs, and a peer process's own flags
+	args         []string  // as given, for the report
 }
 
 func defaultConfig() config {
@@ -85,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile of the mesh lane, taken once every pair has connected, to `FILE`")
 	fs.BoolVar(&cfg.serveOnly, "serve-only", false, "internal: run only the authority, for the parent benchmark")
 	fs.DurationVar(&cfg.presenceTick, "presence-tick", 0, "internal, with -serve-only: the authority's relay tick (0: its default)")
-	addProcFlags(fs)
+	addProcFlags(fs, &cfg.proc)
 	ticks := fs.String("relay-ticks", "", "extra relay lanes, one per `TICKS` (comma-separated durations, e.g. 16.667ms,8.333ms,4ms), each with its own authority; adds a sweep table")
 	mesh := fs.Bool("mesh", true, "run the mesh lane (false: the relay lanes only, e.g. for a sweep at many peers)")
 	if err := fs.Parse(args); err != nil {
@@ -145,10 +146,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.serveOnly {
 		return serveOnly(ctx, cfg, stdin, stdout)
 	}
-	if procCfg.peerOnly {
+	if cfg.proc.peerOnly {
 		return peerOnly(ctx, cfg, stdin, stdout)
 	}
-	if procCfg.procs {
+	if cfg.proc.procs {
 		return runProcs(ctx, cfg, stdout, stderr)
 	}
 	res, err := bench(ctx, cfg, stderr)

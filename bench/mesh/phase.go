@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -187,6 +188,7 @@ func (p *peer) read() {
 // group is the peers of one room and their readers.
 type group struct {
 	peers   []*peer
+	size    int // sessions in the room: len(peers), or more when the others live in other processes
 	readers sync.WaitGroup
 	rec     atomic.Bool
 	epoch   time.Time
@@ -196,28 +198,12 @@ type group struct {
 // goroutine from the start: a session whose non-presence events are not
 // drained stalls.
 func dialGroup(ctx context.Context, link string, n int, noMesh bool) (*group, error) {
-	g := &group{peers: make([]*peer, n)}
+	g := &group{peers: make([]*peer, n), size: n}
 	// Not errgroup.WithContext: a session lives as long as its Dial's
 	// context, and that one ends when Wait returns.
 	var eg errgroup.Group
 	for i := range n {
-		eg.Go(func() error {
-			s, err := session.Dial(ctx, link, session.Options{
-				Name:     "p" + strconv.Itoa(i),
-				ClientID: "bench-p" + strconv.Itoa(i),
-				ICEAllow: loopback,
-				NoMesh:   noMesh,
-			})
-			if err != nil {
-				return fmt.Errorf("dial peer %d: %w", i, err)
-			}
-			p := &peer{idx: i, s: s, id: s.Info().You, rec: &g.rec, epoch: &g.epoch,
-				seen: map[uint32]bool{}, from: map[uint16]int{}, maxSeq: map[uint16]uint16{}}
-			g.peers[i] = p
-			g.readers.Add(1)
-			go func() { defer g.readers.Done(); p.read() }()
-			return nil
-		})
+		eg.Go(func() error { return g.dialPeer(ctx, link, i, i, noMesh) })
 	}
 	err := eg.Wait()
 	if err != nil {
@@ -225,6 +211,25 @@ func dialGroup(ctx context.Context, link string, n int, noMesh bool) (*group, er
 		return nil, err
 	}
 	return g, nil
+}
+
+// dialPeer joins peer i to the room as g.peers[slot], with its reader.
+func (g *group) dialPeer(ctx context.Context, link string, slot, i int, noMesh bool) error {
+	s, err := session.Dial(ctx, link, session.Options{
+		Name:     "p" + strconv.Itoa(i),
+		ClientID: "bench-p" + strconv.Itoa(i),
+		ICEAllow: loopback,
+		NoMesh:   noMesh,
+	})
+	if err != nil {
+		return fmt.Errorf("dial peer %d: %w", i, err)
+	}
+	p := &peer{idx: i, s: s, id: s.Info().You, rec: &g.rec, epoch: &g.epoch,
+		seen: map[uint32]bool{}, from: map[uint16]int{}, maxSeq: map[uint16]uint16{}}
+	g.peers[slot] = p
+	g.readers.Add(1)
+	go func() { defer g.readers.Done(); p.read() }()
+	return nil
 }
 
 // close ends every session (each waits for its mesh) and their readers.
@@ -240,13 +245,14 @@ func (g *group) close() {
 	g.readers.Wait()
 }
 
-// routesReady counts the ordered pairs on route, and says whether every
-// session sees the whole room with every other peer on it.
+// routesReady counts the ordered pairs on route from g's sessions, and
+// says whether every one of them sees the whole room with every other
+// peer on it.
 func (g *group) routesReady(route string) (onRoute int, ready bool) {
 	ready = true
 	for _, p := range g.peers {
 		r := p.s.Roster()
-		if len(r) != len(g.peers) {
+		if len(r) != g.size {
 			ready = false
 		}
 		for _, e := range r {
@@ -271,7 +277,7 @@ func (g *group) waitRoutes(ctx context.Context, route string, timeout time.Durat
 			return nil
 		}
 		if time.Now().After(deadline) {
-			want := len(g.peers) * (len(g.peers) - 1)
+			want := len(g.peers) * (g.size - 1)
 			return fmt.Errorf("pairs never connected: %d of %d ordered pairs on %s after %s", n, want, route, timeout)
 		}
 		select {
@@ -353,15 +359,22 @@ func runLane(ctx context.Context, cfg config, lane, room string, tick time.Durat
 			return res, err
 		}
 	}
+	self0, err := procCPU(os.Getpid())
+	if err != nil {
+		return res, err
+	}
 	g.epoch = time.Now()
 	g.rec.Store(true)
-	self0 := rusage()
 	res.moves, res.payload, err = move(ctx, g.peers[:cfg.movers], g.epoch, cfg.hz, cfg.duration)
-	res.benchCPU = rusage() - self0
 	res.window = time.Since(g.epoch)
 	if err != nil {
 		return res, err
 	}
+	self1, err := procCPU(os.Getpid())
+	if err != nil {
+		return res, err
+	}
+	res.benchCPU = self1 - self0
 	// Over the window alone, as the rates are.
 	if a.cpu != nil {
 		cpu1, err := a.cpu()

@@ -13,10 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/tcanvas/tcanvas/net/session"
 )
 
 // The mesh lane is measured with every PeerConnection of the room in this
@@ -34,13 +31,11 @@ type procFlags struct {
 	idx      int    // internal, with -peer-only: this peer's index
 }
 
-var procCfg procFlags
-
-func addProcFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&procCfg.procs, "procs", false, "measure only the mesh lane, twice: all peers in this process, then each peer in its own process")
-	fs.BoolVar(&procCfg.peerOnly, "peer-only", false, "internal: run one peer for a -procs run")
-	fs.StringVar(&procCfg.link, "link", "", "internal, with -peer-only: the room's link")
-	fs.IntVar(&procCfg.idx, "idx", 0, "internal, with -peer-only: the peer's index")
+func addProcFlags(fs *flag.FlagSet, pf *procFlags) {
+	fs.BoolVar(&pf.procs, "procs", false, "measure only the mesh lane, twice: all peers in this process, then each peer in its own process")
+	fs.BoolVar(&pf.peerOnly, "peer-only", false, "internal: run one peer for a -procs run")
+	fs.StringVar(&pf.link, "link", "", "internal, with -peer-only: the room's link")
+	fs.IntVar(&pf.idx, "idx", 0, "internal, with -peer-only: the peer's index")
 }
 
 // peerReport is what one peer process tells the parent after its window.
@@ -55,14 +50,6 @@ type procResult struct {
 	lat []time.Duration
 	cpu time.Duration // all peers' CPU over the window (in-process: the bench's)
 	win time.Duration
-}
-
-func rusage() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runProcs measures the mesh lane in-process and then across processes.
@@ -203,36 +190,14 @@ func runPeerProcs(ctx context.Context, cfg config) (res procResult, err error) {
 // reports, and leaves when its stdin closes (so no peer leaves while the
 // others still measure).
 func peerOnly(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer) error {
-	i := procCfg.idx
-	s, err := session.Dial(ctx, procCfg.link, session.Options{
-		Name:     "p" + strconv.Itoa(i),
-		ClientID: "bench-p" + strconv.Itoa(i),
-		ICEAllow: loopback,
-	})
-	if err != nil {
-		return fmt.Errorf("dial peer %d: %w", i, err)
+	g := &group{peers: make([]*peer, 1), size: cfg.peers}
+	if err := g.dialPeer(ctx, cfg.proc.link, 0, cfg.proc.idx, false); err != nil {
+		return err
 	}
-	g := &group{}
-	p := &peer{idx: i, s: s, id: s.Info().You, rec: &g.rec, epoch: &g.epoch,
-		seen: map[uint32]bool{}, from: map[uint16]int{}, maxSeq: map[uint16]uint16{}}
-	g.peers = []*peer{p}
-	g.readers.Add(1)
-	go func() { defer g.readers.Done(); p.read() }()
 	defer g.close()
-	deadline := time.Now().Add(cfg.setupTimeout)
-	for {
-		r := p.s.Roster()
-		ok := len(r) == cfg.peers
-		for _, e := range r {
-			ok = ok && (e.You || e.Route == "p2p")
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			return errors.New("pairs never connected")
-		}
-		time.Sleep(2 * time.Millisecond)
+	p := g.peers[0]
+	if err := g.waitRoutes(ctx, "p2p", cfg.setupTimeout); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout, "ready")
 	in := bufio.NewScanner(stdin)
@@ -247,12 +212,19 @@ func peerOnly(ctx context.Context, cfg config, stdin io.Reader, stdout io.Writer
 	// every peer process, and Since then reads the wall clock too.
 	g.epoch = time.Unix(0, ns)
 	time.Sleep(time.Until(g.epoch))
-	cpu0 := rusage()
+	cpu0, err := procCPU(os.Getpid())
+	if err != nil {
+		return err
+	}
 	g.rec.Store(true)
 	if _, _, err := move(ctx, g.peers, g.epoch, cfg.hz, cfg.duration); err != nil {
 		return err
 	}
-	cpu := rusage() - cpu0
+	cpu1, err := procCPU(os.Getpid())
+	if err != nil {
+		return err
+	}
+	cpu := cpu1 - cpu0
 	time.Sleep(200 * time.Millisecond) // let the others' last packets land
 	g.rec.Store(false)
 	var r peerReport
