@@ -352,7 +352,7 @@ func (m *Model) drawPeers(vp model.Rect) {
 			if faded {
 				c.FG, c.Attr = col, c.Attr|model.Faint
 			} else {
-				c.FG, c.BG, c.Attr = tag.FG, model.ColorDefault, c.Attr|tag.Attr
+				c.FG, c.BG, c.Attr = tag.FG, tag.BG, c.Attr|tag.Attr
 				if c.Ch == 0 {
 					c.Ch = ' '
 				}

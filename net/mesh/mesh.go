@@ -480,7 +480,7 @@ func (m *Mesh) flushCandidatesLocked(p *peer) {
 // sends the packet through the relay too when that is not zero.
 func (m *Mesh) Send(pkt []byte, peers []uint16) (unreached int) {
 	// On the stack for a mesh-sized room: this runs for every presence
-	// packet, and growing a slice on the heap for it is ~5 allocations.
+	// packet, and need not grow a slice on the heap each time.
 	var buf [16]datachannel.ReadWriteCloser
 	open := buf[:0]
 	m.mu.Lock()
