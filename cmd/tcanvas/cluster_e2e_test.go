@@ -159,6 +159,7 @@ type writer struct {
 	lastAck time.Time
 	offline time.Time // when the link last left Online
 	stop    chan struct{}
+	stopped chan struct{} // closed once the committing goroutine has returned
 	wg      sync.WaitGroup
 }
 
@@ -172,7 +173,7 @@ func startWriter(t *testing.T, ctx context.Context, link, name string, every tim
 	if err != nil {
 		t.Fatalf("dial %s: %v", link, err)
 	}
-	w := &writer{t: t, name: name, s: s, acked: map[string]uint64{}, stop: make(chan struct{})}
+	w := &writer{t: t, name: name, s: s, acked: map[string]uint64{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	w.wg.Add(2)
 	go func() {
 		defer w.wg.Done()
@@ -202,6 +203,7 @@ func startWriter(t *testing.T, ctx context.Context, link, name string, every tim
 	}()
 	go func() {
 		defer w.wg.Done()
+		defer close(w.stopped)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for i := 0; ; i++ {
@@ -220,13 +222,16 @@ func startWriter(t *testing.T, ctx context.Context, link, name string, every tim
 	return w
 }
 
-// halt stops committing.
+// halt stops committing and returns once no commit can follow: a tick taken
+// just before stop closed would otherwise commit after settle saw nothing
+// pending, and the log would outgrow the count verify took.
 func (w *writer) halt() {
 	select {
 	case <-w.stop:
 	default:
 		close(w.stop)
 	}
+	<-w.stopped
 }
 
 func (w *writer) close() {
@@ -311,7 +316,11 @@ func TestClusterSessionsOnThreeNodesConverge(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("sessions never reached seq %d", total)
+			var at []string
+			for _, w := range ws {
+				at = append(at, fmt.Sprintf("%s at %d", w.name, w.s.Info().Seq))
+			}
+			t.Fatalf("sessions never reached seq %d: %s", total, strings.Join(at, ", "))
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
