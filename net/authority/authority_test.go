@@ -961,6 +961,99 @@ func TestExistingHelloNeverCreates(t *testing.T) {
 	}
 }
 
+// TestQuietPeerIsRelayedNoPresence: a connection that asked for quiet (in
+// its hello, or with a quiet frame) is sent no relay batch while others
+// are; turned back on, it gets every peer's latest packet at once.
+func TestQuietPeerIsRelayedNoPresence(t *testing.T) {
+	e := start(t, authority.Options{Open: true})
+	ctx := ctxT(t)
+	a := join(t, ctx, e.link("hush"), "a")
+	q := join(t, ctx, e.link("hush"), "q", func(h *wire.Hello) { h.Quiet = true })
+	l := join(t, ctx, e.link("hush"), "l")
+	move := func(seq uint16, x int32) wire.Presence {
+		p := wire.Presence{Seq: seq, HasCursor: true, Cursor: model.Point{X: x, Y: 1}}
+		if err := a.WS.Write(ctx, websocket.MessageBinary, p.AppendBinary(nil)); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// batchesBefore reads c up to the commit at seq and counts the relay
+	// batches that came first.
+	batchesBefore := func(c *rawclient.Client, seq uint64) int {
+		n := 0
+		if _, err := c.Until(ctx, func(f rawclient.Frame) bool {
+			if f.Bin {
+				n++
+			}
+			return c.Seq >= seq
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	commitA := func() uint64 {
+		if _, err := a.Commit(ctx, a.NextID("a"), rawclient.Text(0, 0, "x")); err != nil {
+			t.Fatal(err)
+		}
+		return a.Seq
+	}
+	// The room's first packet goes to each recipient at once, before the
+	// commit sent after it: l's batch proves q would have had one.
+	move(1, 1)
+	id := commitA()
+	if n := batchesBefore(l, id); n != 1 {
+		t.Fatalf("l got %d batches before the commit, want 1", n)
+	}
+	if n := batchesBefore(q, id); n != 0 {
+		t.Fatalf("quiet q got %d batches", n)
+	}
+	last := move(2, 2)
+	id = commitA()
+	batchesBefore(l, id)
+	if n := batchesBefore(q, id); n != 0 {
+		t.Fatalf("quiet q got %d batches", n)
+	}
+
+	on := false
+	if err := q.Send(ctx, wire.Quiet{T: wire.TQuiet, On: &on}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := q.Until(ctx, func(f rawclient.Frame) bool { return f.Bin })
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := wire.DecodeRelay(f.Raw)
+	if err != nil || len(es) != 1 || es[0].Peer != a.Welcome.You {
+		t.Fatalf("batch after quiet off: %v %v", es, err)
+	}
+	if p, err := wire.DecodePresence(es[0].Packet); err != nil || p.Cursor != last.Cursor {
+		t.Fatalf("batch after quiet off holds %+v %v, want a's latest cursor %v", p, err, last.Cursor)
+	}
+
+	yes := true
+	if err := q.Send(ctx, wire.Quiet{T: wire.TQuiet, On: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	// q's own commit is answered after its quiet frame took effect.
+	if _, err := q.Commit(ctx, q.NextID("q"), rawclient.Text(0, 1, "q")); err != nil {
+		t.Fatal(err)
+	}
+	move(3, 3)
+	id = commitA()
+	batchesBefore(l, id)
+	if n := batchesBefore(q, id); n != 0 {
+		t.Fatalf("q, quiet again, got %d batches", n)
+	}
+	if err := q.Send(ctx, wire.Quiet{T: wire.TQuiet}); err != nil {
+		t.Fatal(err)
+	}
+	f, err = q.Until(ctx, func(f rawclient.Frame) bool { return f.T == wire.TError })
+	var m wire.Error
+	if err != nil || f.Decode(&m) != nil || m.Code != wire.CodeInvalid {
+		t.Fatalf("a quiet frame without on: %s %v, want an invalid error", f.Raw, err)
+	}
+}
+
 // TestPresenceBeforeWelcomeRelayedAfterIt: a cursor sent right behind the
 // hello, before the welcome (a new room's welcome waits for its creation
 // to be durable), is kept and relayed once the sender is welcomed, like the

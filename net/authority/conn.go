@@ -72,6 +72,7 @@ type conn struct {
 	tokenID  string
 	commits  *rate.Limiter
 	welcomed bool
+	quiet    bool // relay it no presence (hello's quiet, or a quiet frame)
 	syncSeq  uint64
 	pending  *pendingWelcome
 	early    []func() // frames that arrived before the welcome went out
@@ -433,6 +434,8 @@ func (c *conn) readLoop() {
 			rm.post(func() { rm.afterWelcome(c, func() { rm.revoke(c, m) }) })
 		case *wire.ListTokens:
 			rm.post(func() { rm.afterWelcome(c, func() { rm.listTokens(c, m) }) })
+		case *wire.Quiet:
+			rm.post(func() { rm.afterWelcome(c, func() { rm.setQuiet(c, *m.On) }) })
 		}
 	}
 }

@@ -21,8 +21,8 @@ func (r *room) presence(c *conn, pkt []byte) {
 	r.srv.metrics.presenceIn.Inc()
 	r.lastPresence[c.peer.ID] = pkt
 	now := time.Now()
-	for id := range r.conns {
-		if id != c.peer.ID {
+	for id, to := range r.conns {
+		if id != c.peer.ID && !to.quiet {
 			r.relay.add(id, c.peer.ID, pkt)
 		}
 	}
@@ -32,7 +32,7 @@ func (r *room) presence(c *conn, pkt []byte) {
 // greetPresence gives a newly welcomed peer every other peer's latest
 // packet, in its first batch: it sees cursors that are holding still.
 func (r *room) greetPresence(c *conn) {
-	if len(r.lastPresence) == 0 {
+	if len(r.lastPresence) == 0 || c.quiet {
 		return
 	}
 	for from, pkt := range r.lastPresence {
@@ -41,6 +41,21 @@ func (r *room) greetPresence(c *conn) {
 		}
 	}
 	r.relayPresence(time.Now())
+}
+
+// setQuiet turns the relay to c off (on) or back on. What waits for c is
+// dropped; turned back on, c first gets every peer's latest packet, as a
+// newcomer does, so cursors holding still reappear at once.
+func (r *room) setQuiet(c *conn, on bool) {
+	if c.quiet == on {
+		return
+	}
+	c.quiet = on
+	if on {
+		r.relay.forget(c.peer.ID)
+		return
+	}
+	r.greetPresence(c)
 }
 
 // relayPresence sends every batch that is due and arms the timer for the
@@ -152,6 +167,9 @@ func (b *relayBatcher) flush(now time.Time, send func(to uint16, frame []byte, e
 	}
 	return next
 }
+
+// forget drops what waits for to, and its pace.
+func (b *relayBatcher) forget(to uint16) { delete(b.out, to) }
 
 // drop forgets a peer that left: its outbox, and its packets in others'.
 func (b *relayBatcher) drop(id uint16) {

@@ -363,9 +363,9 @@ func (r *room) onFlushed(res flushResult) bool {
 		// (the one recipient who gets the commit ID) is connected.
 		public := committedFrame(rec, res.meta[i].peer, false)
 		var own []byte
-		for _, c := range r.conns {
+		r.eachLoudFirst(func(c *conn) {
 			if rec.Seq <= c.syncSeq {
-				continue
+				return
 			}
 			frame := public
 			if c.hello.Client == rec.Client {
@@ -375,7 +375,7 @@ func (r *room) onFlushed(res flushResult) bool {
 				frame = own
 			}
 			c.enqueue(outMsg{typ: websocket.MessageText, data: frame})
-		}
+		})
 		m.commitLat.Observe(now.Sub(res.meta[i].at).Seconds())
 	}
 	r.welcomeUpTo(r.durable)
@@ -524,6 +524,7 @@ func (r *room) welcome(c *conn) {
 	r.broadcast(wire.RosterJoin{T: wire.TJoin, Peer: c.peer}, 0)
 	r.conns[c.peer.ID] = c
 	c.welcomed = true
+	c.quiet = c.hello.Quiet
 	early := c.early
 	c.early = nil
 	for _, fn := range early {
@@ -599,6 +600,21 @@ func (r *room) stopIdle() {
 		select {
 		case <-r.idle.C:
 		default:
+		}
+	}
+}
+
+// eachLoudFirst calls fn for every welcomed connection, the quiet ones
+// last. A quiet connection shows no one live (an SSH viewer watching a
+// shared screen, whose group program is loud), so with hundreds of them
+// in the room a commit reaches the screens that show it before the
+// sessions that only keep up.
+func (r *room) eachLoudFirst(fn func(*conn)) {
+	for _, quiet := range [2]bool{false, true} {
+		for _, c := range r.conns {
+			if c.quiet == quiet {
+				fn(c)
+			}
 		}
 	}
 }

@@ -56,7 +56,7 @@ var (
 
 // DecodeClient decodes and checks one control frame sent by a client. It
 // returns a pointer to one of Hello, Commit, Undo (for both undo and redo),
-// Signal, Mint, Revoke or ListTokens. Ops are checked for shape here; the authority
+// Signal, Mint, Revoke, ListTokens or Quiet. Ops are checked for shape here; the authority
 // checks them against its canvas limits with model.ValidateOps.
 func DecodeClient(b []byte) (any, error) {
 	if err := CheckJSONText(b); err != nil {
@@ -82,6 +82,8 @@ func DecodeClient(b []byte) (any, error) {
 		v = &Revoke{}
 	case TTokens:
 		v = &ListTokens{}
+	case TQuiet:
+		v = &Quiet{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, h.T)
 	}
@@ -164,6 +166,13 @@ func (r *Revoke) check() error {
 		return fmt.Errorf("%w: req longer than %d bytes", ErrField, MaxIDLen)
 	}
 	return CheckID("id", r.ID)
+}
+
+func (q *Quiet) check() error {
+	if q.On == nil {
+		return fmt.Errorf("%w: on: missing", ErrField)
+	}
+	return nil
 }
 
 func (l *ListTokens) check() error {

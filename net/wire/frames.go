@@ -23,6 +23,7 @@ const (
 	TMint   = "mint"
 	TRevoke = "revoke"
 	TTokens = "tokens" // also server to client: the answer
+	TQuiet  = "quiet"
 
 	// Server to client.
 	TWelcome   = "welcome"
@@ -92,6 +93,20 @@ type Hello struct {
 	// Existing joins only a room that exists: a missing one is not
 	// created but closed with CloseNoRoom. For readers such as export.
 	Existing bool `json:"existing,omitempty"`
+	// Quiet starts the connection with the presence relay off, as a Quiet
+	// frame would: nothing reads this client's presence batches yet.
+	Quiet bool `json:"quiet,omitempty"`
+}
+
+// Quiet turns the presence relay to its sender off (On) or back on. A
+// client that shows nobody's cursors for now (an SSH viewer watching a
+// shared screen, a bot that only commits) would otherwise be sent a batch
+// per tick that it throws away; at an audience's scale those batches are
+// most of the authority's work. Turned back on, the relay first sends the
+// latest packet of every peer, as after a welcome.
+type Quiet struct {
+	T  string `json:"t"`
+	On *bool  `json:"on"` // required: a frame that says neither is refused
 }
 
 // Peer is one roster entry. Every field is set by the authority; nothing a

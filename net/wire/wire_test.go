@@ -39,6 +39,11 @@ func TestDecodeClientTable(t *testing.T) {
 		{"revoke", `{"t":"revoke","req":"r","id":"abc"}`, nil},
 		{"tokens", `{"t":"tokens","req":"l"}`, nil},
 		{"tokens long req", `{"t":"tokens","req":"` + strings.Repeat("r", 65) + `"}`, ErrField},
+		{"quiet", `{"t":"quiet","on":true}`, nil},
+		{"quiet off", `{"t":"quiet","on":false}`, nil},
+		{"quiet without on", `{"t":"quiet"}`, ErrField},
+		{"quiet on not a bool", `{"t":"quiet","on":1}`, ErrMalformed},
+		{"hello quiet", `{"t":"hello","v":1,"client":"abc","name":"ann","quiet":true}`, nil},
 		{"unknown", `{"t":"welcome"}`, ErrUnknownType},
 		{"not json", `hello`, ErrMalformed},
 		{"array", `[1]`, ErrMalformed},
@@ -179,6 +184,8 @@ func FuzzDecodeClient(f *testing.F) {
 	f.Add([]byte(`{"t":"commit","id":"a-1","ops":[{"op":"text","text":"\ud835\udc00 \\ud800"}]}`))
 	f.Add([]byte(`{"t":"signal","to":2,"data":{"sdp":"v=0"}}`))
 	f.Add([]byte(`{"t":"tokens","req":"l1"}`))
+	f.Add([]byte(`{"t":"quiet","on":true}`))
+	f.Add([]byte(`{"t":"hello","v":1,"client":"abc","name":"ann","quiet":true}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := DecodeClient(b)
 		if err != nil {
