@@ -76,7 +76,9 @@ func (s *Session) connect(ctx context.Context) (*websocket.Conn, error) {
 func (s *Session) hello(ctx context.Context, ws *websocket.Conn) error {
 	s.mu.Lock()
 	h := wire.Hello{T: wire.THello, V: wire.Version, Client: s.opts.ClientID, Name: s.opts.Name,
-		Color: s.opts.Color, Bot: s.opts.Bot, Token: s.link.Token, Epoch: s.epoch, Seq: s.seq, Existing: s.opts.Existing}
+		Color: s.opts.Color, Bot: s.opts.Bot, Token: s.link.Token, Epoch: s.epoch, Seq: s.seq, Existing: s.opts.Existing,
+		Quiet: s.quiet}
+	s.quietSent = s.quiet
 	if s.token != "" {
 		h.Token = s.token // the owner token we were given beats a tokenless link
 	}
@@ -163,8 +165,9 @@ func (s *Session) ready(w wire.Welcome, fresh *model.Canvas) {
 		p.sent = false
 	}
 	clear(s.roster)
+	s.byID = s.byID[:0]
 	for _, p := range w.Roster {
-		s.roster[p.ID] = &Peer{Peer: p, Route: "relay", You: p.ID == w.You}
+		s.setPeerLocked(&Peer{Peer: p, Route: "relay", You: p.ID == w.You})
 	}
 	s.state = Link{State: Online}
 	roster := s.rosterLocked()
@@ -439,11 +442,20 @@ func (s *Session) flushPending(ctx context.Context, ws *websocket.Conn) error {
 				frame = wire.Undo{T: t, ID: next.id, Target: seq}
 			}
 		}
+		if frame == nil && s.quiet != s.quietSent {
+			// Only the latest setting goes, and only to this connection:
+			// the next one's hello carries it.
+			on := s.quiet
+			frame, s.quietSent = wire.Quiet{T: wire.TQuiet, On: &on}, on
+			next = nil
+		}
 		if frame == nil {
 			s.mu.Unlock()
 			break
 		}
-		next.sent = true
+		if next != nil {
+			next.sent = true
+		}
 		s.mu.Unlock()
 		if err := writeJSON(ctx, ws, frame); err != nil {
 			return err

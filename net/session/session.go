@@ -70,6 +70,9 @@ type Options struct {
 	// Existing joins only a room that exists: Dial of a missing one fails
 	// with ErrNoRoom instead of creating it (and owning it).
 	Existing bool
+	// Quiet starts the session with the authority's presence relay to it
+	// off (see SetQuiet).
+	Quiet bool
 	// Outbox, when set, journals every commit on disk before it is shown
 	// as pending, and the session starts with what the journal still holds
 	// (resent with the same IDs, under the journal's client ID, which
@@ -132,6 +135,10 @@ type Session struct {
 	role    wire.Role
 	token   string
 	roster  map[uint16]*Peer
+	// byID holds roster's entries in ID order, so that a change costs a
+	// copy, not a sort: an SSH door serving an audience of hundreds has as
+	// many sessions, each told of every join.
+	byID    []*Peer
 	state   Link
 	counter uint64
 	ownSeq  map[string]uint64 // our commit IDs to their seqs
@@ -140,6 +147,9 @@ type Session struct {
 	redos   []string          // our undo commits that Redo would revert
 	pres    presenceState
 	err     error // why the session closed
+	// quiet is whether the relay should send us presence (SetQuiet);
+	// quietSent, what this connection's authority was last told.
+	quiet, quietSent bool
 
 	meshMu  sync.Mutex // guards only the two fields below; see currentMesh
 	mesh    *mesh.Mesh
@@ -188,6 +198,7 @@ func Dial(ctx context.Context, link string, opts Options) (*Session, error) {
 		ownSeq:  map[string]uint64{},
 		failed:  map[string]bool{},
 		state:   Link{State: Connecting},
+		quiet:   opts.Quiet,
 	}
 	s.restore()
 	c, err := s.connect(sctx)
@@ -243,6 +254,18 @@ func (s *Session) poke() {
 	case s.wake <- struct{}{}:
 	default:
 	}
+}
+
+// SetQuiet turns the authority's presence relay to this session off (on)
+// or back on, for as long as nothing shows others' cursors: an SSH viewer
+// of a shared screen. Peers' presence then reaches it only over the mesh.
+// The setting holds across reconnections; turned back on, the session
+// receives every peer's latest packet.
+func (s *Session) SetQuiet(on bool) {
+	s.mu.Lock()
+	s.quiet = on
+	s.mu.Unlock()
+	s.poke()
 }
 
 // ClientID returns the participant's client instance ID.
@@ -304,13 +327,32 @@ func (s *Session) Roster() []Peer {
 }
 
 func (s *Session) rosterLocked() []Peer {
-	out := make([]Peer, 0, len(s.roster))
-	for _, p := range s.roster {
-		out = append(out, *p)
+	out := make([]Peer, len(s.byID))
+	for i, p := range s.byID {
+		out[i] = *p
 	}
-	slices.SortFunc(out, func(a, b Peer) int { return int(a.ID) - int(b.ID) })
 	return out
 }
+
+// setPeerLocked puts p in the roster, replacing any entry with its ID.
+func (s *Session) setPeerLocked(p *Peer) {
+	s.roster[p.ID] = p
+	i, found := slices.BinarySearchFunc(s.byID, p.ID, byPeerID)
+	if found {
+		s.byID[i] = p
+		return
+	}
+	s.byID = slices.Insert(s.byID, i, p)
+}
+
+func (s *Session) removePeerLocked(id uint16) {
+	delete(s.roster, id)
+	if i, found := slices.BinarySearchFunc(s.byID, id, byPeerID); found {
+		s.byID = slices.Delete(s.byID, i, i+1)
+	}
+}
+
+func byPeerID(p *Peer, id uint16) int { return int(p.ID) - int(id) }
 
 // Region reads the view (confirmed state plus our pending commits) into
 // dst, row-major, like model.Canvas.Region.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -659,4 +660,124 @@ func TestDialIntoSilenceTimesOut(t *testing.T) {
 	}
 	ln.Close()
 	<-done
+}
+
+// TestQuietSessionIsRelayedNoPresence: a session set quiet receives no
+// relayed cursor while a loud one does, also after a reconnection (its
+// hello carries the setting); set loud again, it gets the peer's cursor
+// at once, without the peer moving.
+func TestQuietSessionIsRelayedNoPresence(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	relayOnly := func(o *session.Options) { o.NoMesh = true }
+	mover := dial(t, ctx, a.link("hush"), "mover", relayOnly)
+	_, loud := dialWatched(t, ctx, a.link("hush"), "loud", relayOnly)
+	q, err := session.Dial(ctx, a.link("hush"), session.Options{Name: "quiet", NoMesh: true, Quiet: true,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	// cursorsBefore reads q's events up to the commit at seq, counting the
+	// cursors that came first.
+	cursorsBefore := func(seq uint64) (n int, last model.Point) {
+		for {
+			select {
+			case ev := <-q.Events():
+				switch e := ev.(type) {
+				case session.Presence:
+					n, last = n+1, e.Presence.Cursor
+				case session.Committed:
+					if e.Seq >= seq {
+						return n, last
+					}
+				}
+			case <-ctx.Done():
+				t.Fatalf("q never saw seq %d", seq)
+			}
+		}
+	}
+	// move shows the mover's cursor at p to loud, then commits behind it:
+	// a relayed cursor for q would have been queued before that commit.
+	move := func(p model.Point) uint64 {
+		t.Helper()
+		mover.SetPresence(wire.Presence{HasCursor: true, Cursor: p})
+		eventually(t, ctx, "the loud session to see the cursor", func() bool {
+			at, ok := loud.at(mover.Info().You)
+			return ok && at == p
+		})
+		if _, err := mover.Commit(text(0, 0, "x")); err != nil {
+			t.Fatal(err)
+		}
+		if err := mover.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return mover.Info().Seq
+	}
+	if n, _ := cursorsBefore(move(model.Point{X: 3, Y: 4})); n != 0 {
+		t.Fatalf("a quiet session got %d cursors", n)
+	}
+
+	a.stop()
+	eventually(t, ctx, "the sessions to notice", func() bool { return q.Link().State != session.Online })
+	a.start()
+	for _, s := range []*session.Session{mover, q} {
+		if err := s.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, ctx, "the loud session back", func() bool { return len(q.Roster()) == 3 })
+	if n, _ := cursorsBefore(move(model.Point{X: 5, Y: 6})); n != 0 {
+		t.Fatalf("quiet after a reconnection, a session got %d cursors", n)
+	}
+
+	q.SetQuiet(false)
+	for {
+		select {
+		case ev := <-q.Events():
+			if p, ok := ev.(session.Presence); ok && p.Peer == mover.Info().You {
+				if p.Presence.Cursor != (model.Point{X: 5, Y: 6}) {
+					t.Fatalf("loud again, q got cursor %v, want the latest (5,6)", p.Presence.Cursor)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("loud again, q never got the mover's cursor")
+		}
+	}
+}
+
+// TestRosterInIDOrderThroughJoinsAndLeaves: the roster a session reports
+// stays in peer ID order, with each peer once, as peers come and go.
+func TestRosterInIDOrderThroughJoinsAndLeaves(t *testing.T) {
+	a := newAuthority(t, authority.Options{Open: true})
+	ctx := testCtx(t)
+	obs := dial(t, ctx, a.link("order"), "obs", func(o *session.Options) { o.NoMesh = true })
+	var live []*session.Session
+	want := map[uint16]bool{obs.Info().You: true}
+	for i := range 12 {
+		s := dial(t, ctx, a.link("order"), "p"+strconv.Itoa(i), func(o *session.Options) { o.NoMesh = true })
+		live = append(live, s)
+		want[s.Info().You] = true
+		if i%3 == 2 { // every third join, the oldest still here leaves
+			want[live[0].Info().You] = false
+			live[0].Close()
+			live = live[1:]
+		}
+	}
+	ids := func() []uint16 {
+		var out []uint16
+		for _, p := range obs.Roster() {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	var expect []uint16
+	for id, in := range want {
+		if in {
+			expect = append(expect, id)
+		}
+	}
+	slices.Sort(expect)
+	eventually(t, ctx, "the roster to settle", func() bool { return slices.Equal(ids(), expect) })
 }

@@ -129,7 +129,7 @@ func (s *Session) dropPendingLocked(id string) bool {
 func (s *Session) rosterChange(p wire.Peer, left bool) {
 	s.mu.Lock()
 	if left {
-		delete(s.roster, p.ID)
+		s.removePeerLocked(p.ID)
 		delete(s.pres.seen, p.ID)
 	} else {
 		old := s.roster[p.ID]
@@ -137,7 +137,7 @@ func (s *Session) rosterChange(p wire.Peer, left bool) {
 		if old != nil {
 			np.Route, np.RTT = old.Route, old.RTT
 		}
-		s.roster[p.ID] = np
+		s.setPeerLocked(np)
 		if np.You {
 			s.role = p.Role
 		}
