@@ -48,12 +48,24 @@ func TestViewersShareOneProgram(t *testing.T) {
 	}
 	a.waitText("shared frame")
 	b.waitText("shared frame")
+	// A peer's text in progress (presence, never committed) is on the
+	// shared screen, from the group's own session: the viewers' sessions
+	// are quiet while they watch.
+	obs.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: 3, Y: 6},
+		Ghost: &wire.Ghost{Kind: wire.GhostText, Points: []model.Point{{X: 3, Y: 6}}, Text: "ghostly"}})
+	a.waitText("ghostly")
+	b.waitText("ghostly")
 
 	a.keys("l")
 	a.waitText("1,0") // ann's cursor moved, in ann's own program
 	if strings.Contains(b.text(), "1,0") {
 		t.Fatalf("bo sees ann's cursor move:\n%s", b.text())
 	}
+	// Ann's session is loud again: her own program shows the peer's text.
+	obs.SetPresence(wire.Presence{HasCursor: true, Cursor: model.Point{X: 3, Y: 9},
+		Ghost: &wire.Ghost{Kind: wire.GhostText, Points: []model.Point{{X: 3, Y: 9}}, Text: "spectral"}})
+	a.waitText("spectral")
+	b.waitText("spectral")
 	if _, err := obs.Commit([]model.Op{{Kind: model.OpText, X: 3, Y: 4, Text: "after the split"}}); err != nil {
 		t.Fatal(err)
 	}
