@@ -9,9 +9,11 @@
 //
 // Latency: every commit's text carries a unique token; each viewer strips
 // the escape sequences from its byte stream and looks for the token, and
-// the time from the call to Commit to the token's arrival is one sample. A
-// drop is a token committed in the window (up to a second before its end)
-// that a viewer still connected never received.
+// the time from the call to Commit to the token's arrival is one sample.
+// The samples are the tokens committed in the window (up to a second
+// before its end) as each viewer still connected saw them; a drop is one
+// such token a viewer never received. -spread N tells whether a tail comes
+// from a few late commits or a few late viewers.
 //
 //	go run ./bench/audience                        # N = 25, 100, 250; 20 s each
 //	go run ./bench/audience -n 100 -window 10s
@@ -24,6 +26,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -35,6 +38,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +62,7 @@ type config struct {
 	bin         string
 	serverArgs  []string
 	compare     bool
+	spread      int
 }
 
 func main() {
@@ -72,6 +77,7 @@ func main() {
 	flag.IntVar(&cfg.height, "height", 40, "viewer terminal rows")
 	flag.StringVar(&cfg.bin, "bin", "", "tcanvas binary to run (default: go build ./cmd/tcanvas)")
 	flag.StringVar(&extra, "server-args", "", "extra arguments for tcanvas serve, space-separated")
+	flag.IntVar(&cfg.spread, "spread", 0, "also print this many of the latest commits, each with its first, median and last viewer's latency (on stderr)")
 	flag.BoolVar(&cfg.compare, "compare", true, "also run each N with --ssh-no-share (a canvas program per viewer, as before shared rendering)")
 	flag.Parse()
 	for _, f := range strings.Split(ns, ",") {
@@ -256,14 +262,14 @@ func tokenOf(bot, k int) string { return fmt.Sprintf("Q%d%06dZ", bot, k%1_000_00
 
 // viewer is one SSH viewer's state.
 type viewer struct {
-	v        *sshview.Viewer
-	started  time.Time
-	joined   time.Time // when its status bar first arrived; zero until
-	mu       sync.Mutex
-	carry    []byte // the tail of the text, for a token split across reads
-	seen     map[string]bool
-	samples  []time.Duration // latencies within the window
-	measure  bool
+	v       *sshview.Viewer
+	started time.Time
+	joined  time.Time // when its status bar first arrived; zero until
+	mu      sync.Mutex
+	carry   []byte // the tail of the text, for a token split across reads
+	// seen is the latency of each token's first sighting: the time from
+	// the call to Commit to its text in this viewer's stream.
+	seen     map[string]time.Duration
 	statusOK bool
 	head     []byte // the text before it joined, to say why it did not
 }
@@ -281,17 +287,14 @@ func (v *viewer) text(b []byte, toks *tokens) {
 			continue
 		}
 		id := string(buf[i : i+tokenLen])
-		if v.seen[id] {
+		if _, ok := v.seen[id]; ok {
 			continue
 		}
 		at, ok := toks.when(id)
 		if !ok {
 			continue
 		}
-		v.seen[id] = true
-		if v.measure {
-			v.samples = append(v.samples, now.Sub(at))
-		}
+		v.seen[id] = now.Sub(at)
 	}
 	// Keep enough for "seq " or a token cut in two.
 	keep := min(len(buf), tokenLen-1)
@@ -418,7 +421,7 @@ func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 	var errMu sync.Mutex
 	var dialErrs []string
 	for i := range n {
-		vs[i] = &viewer{started: time.Now(), seen: map[string]bool{}}
+		vs[i] = &viewer{started: time.Now(), seen: map[string]time.Duration{}}
 		dialing.Add(1)
 		go func() {
 			defer dialing.Done()
@@ -478,9 +481,6 @@ func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 	// The window.
 	bytes0 := make([]int64, n)
 	for i, v := range vs {
-		v.mu.Lock()
-		v.measure = true
-		v.mu.Unlock()
 		if v.v != nil {
 			bytes0[i] = v.v.Bytes()
 		}
@@ -494,11 +494,6 @@ func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 	t1, _ := cpuTicks(pid)
 	elapsed := time.Since(w0)
 	rss := status(pid, "VmRSS")
-	for _, v := range vs {
-		v.mu.Lock()
-		v.measure = false
-		v.mu.Unlock()
-	}
 
 	var rates []float64
 	var lat []time.Duration
@@ -522,16 +517,22 @@ func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 		}
 		stayed++
 		rates = append(rates, float64(v.v.Bytes()-bytes0[i])/elapsed.Seconds())
+		// A sample is a commit of the window seen by a viewer, whenever:
+		// the commits of the join rush are not the window's.
 		v.mu.Lock()
-		lat = append(lat, v.samples...)
 		for _, t := range windowToks {
-			if !v.seen[t.id] {
+			if l, ok := v.seen[t.id]; ok {
+				lat = append(lat, l)
+			} else {
 				drops++
 			}
 		}
 		v.mu.Unlock()
 	}
 	slices.Sort(lat)
+	if cfg.spread > 0 {
+		printSpread(cfg.spread, windowToks, vs)
+	}
 	var mean, maxRate float64
 	for _, r := range rates {
 		mean += r
@@ -560,3 +561,56 @@ func runOne(cfg config, dir string, n int, shared bool) (result, error) {
 }
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
+
+// printSpread tells a tail made by a few late commits, which every viewer
+// sees late (the first viewer's latency is high), from one made by a few
+// late viewers: the commits latest to their median viewer, each with its
+// first, median and last viewer, and the viewers with the most samples
+// over 250 ms.
+func printSpread(worst int, toks []token, vs []*viewer) {
+	type commit struct {
+		id               string
+		at               time.Time
+		first, mid, last time.Duration
+	}
+	type late struct {
+		i, over   int
+		mid, last time.Duration
+	}
+	var cs []commit
+	var ls []late
+	per := make([][]time.Duration, len(vs))
+	for _, t := range toks {
+		var all []time.Duration
+		for i, v := range vs {
+			v.mu.Lock()
+			if l, ok := v.seen[t.id]; ok {
+				all = append(all, l)
+				per[i] = append(per[i], l)
+			}
+			v.mu.Unlock()
+		}
+		if len(all) > 0 {
+			slices.Sort(all)
+			cs = append(cs, commit{t.id, t.at, all[0], pct(all, 0.5), all[len(all)-1]})
+		}
+	}
+	for i, d := range per {
+		if len(d) == 0 {
+			continue
+		}
+		slices.Sort(d)
+		over := len(d) - sort.Search(len(d), func(k int) bool { return d[k] > 250*time.Millisecond })
+		ls = append(ls, late{i, over, pct(d, 0.5), d[len(d)-1]})
+	}
+	slices.SortFunc(cs, func(a, b commit) int { return cmp.Compare(b.mid, a.mid) })
+	slices.SortFunc(ls, func(a, b late) int { return cmp.Compare(b.over, a.over) })
+	fmt.Fprintf(os.Stderr, "the %d commits latest to their median viewer (first / median / last viewer):\n", min(worst, len(cs)))
+	for _, c := range cs[:min(worst, len(cs))] {
+		fmt.Fprintf(os.Stderr, "  %s at %s: %s / %s / %s ms\n", c.id, c.at.Format("15:04:05.000"), ms(c.first), ms(c.mid), ms(c.last))
+	}
+	fmt.Fprintf(os.Stderr, "the %d viewers with the most samples over 250 ms (median / max):\n", min(worst, len(ls)))
+	for _, l := range ls[:min(worst, len(ls))] {
+		fmt.Fprintf(os.Stderr, "  viewer %d: %d over, %s / %s ms\n", l.i, l.over, ms(l.mid), ms(l.last))
+	}
+}
