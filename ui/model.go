@@ -50,6 +50,7 @@ type Model struct {
 	prefsFile string  // where the preferences are saved when the program ends; "" for nowhere
 
 	roster    map[uint16]session.Peer
+	labels    map[uint16]string // peerLabel's answers, made with the roster
 	peers     map[uint16]*peerState
 	you       uint16
 	me        session.Peer // our own roster entry
@@ -108,6 +109,7 @@ func New(ctx context.Context, sess *session.Session, opts Options) *Model {
 		ascii: opts.ASCII,
 
 		roster:    map[uint16]session.Peer{},
+		labels:    map[uint16]string{},
 		peers:     map[uint16]*peerState{},
 		invisible: opts.Invisible,
 		noFollow:  opts.NoFollow,

@@ -45,6 +45,30 @@ func (m *Model) setRoster(peers []session.Peer) {
 		m.say("stopped following: they left", 3*time.Second)
 		m.follow = 0
 	}
+	m.relabel()
+}
+
+// relabel names every peer as peerLabel says, once per roster change
+// rather than per peer per frame: comparing every name with every other
+// each frame was an eighth of a canvas program's CPU, and grows with the
+// roster (an audience of hundreds).
+func (m *Model) relabel() {
+	skel := make(map[uint16]string, len(m.roster))
+	seen := map[string]int{wire.NameSkeleton(m.me.Name): 1}
+	seen[wire.NameSkeleton(m.me.Name+" (you)")]++
+	for id, p := range m.roster {
+		sk := wire.NameSkeleton(p.Name)
+		skel[id] = sk
+		seen[sk]++
+	}
+	clear(m.labels)
+	for id, p := range m.roster {
+		if seen[skel[id]] > 1 {
+			m.labels[id] = fmt.Sprintf("%s#%d", p.Name, id)
+		} else {
+			m.labels[id] = p.Name
+		}
+	}
 }
 
 // handleEvent applies one session event.
@@ -122,18 +146,7 @@ func (m *Model) peerName(id uint16) string {
 // blanks), its peer ID too. The authority assigns peer IDs and no two
 // participants share one, so "bob#3" and "bоb#7" cannot pass for each
 // other, whatever names they chose.
-func (m *Model) peerLabel(id uint16) string {
-	p := m.roster[id]
-	sk := wire.NameSkeleton(p.Name)
-	alike := sk == wire.NameSkeleton(m.me.Name) || sk == wire.NameSkeleton(m.me.Name+" (you)")
-	for oid, o := range m.roster {
-		alike = alike || oid != id && wire.NameSkeleton(o.Name) == sk
-	}
-	if alike {
-		return fmt.Sprintf("%s#%d", p.Name, id)
-	}
-	return p.Name
-}
+func (m *Model) peerLabel(id uint16) string { return m.labels[id] }
 
 // live returns the presence of a peer we should draw, and how long ago we
 // heard from it.
