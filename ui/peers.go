@@ -48,7 +48,7 @@ func (m *Model) setRoster(peers []session.Peer) {
 	m.relabel()
 }
 
-// relabel names every peer as peerLabel says, once per roster change
+// relabel names every peer as peerLabel says, when the roster changes
 // rather than per peer per frame: comparing every name with every other
 // each frame was an eighth of a canvas program's CPU, and grows with the
 // roster (an audience of hundreds).

@@ -77,7 +77,7 @@ func main() {
 	flag.IntVar(&cfg.height, "height", 40, "viewer terminal rows")
 	flag.StringVar(&cfg.bin, "bin", "", "tcanvas binary to run (default: go build ./cmd/tcanvas)")
 	flag.StringVar(&extra, "server-args", "", "extra arguments for tcanvas serve, space-separated")
-	flag.IntVar(&cfg.spread, "spread", 0, "also print this many of the latest commits, each with its first, median and last viewer's latency (on stderr)")
+	flag.IntVar(&cfg.spread, "spread", 0, "also print this many of the commits with the highest median latency, each with its first, median and last viewer's, and the viewers with the most samples over 250 ms (on stderr)")
 	flag.BoolVar(&cfg.compare, "compare", true, "also run each N with --ssh-no-share (a canvas program per viewer, as before shared rendering)")
 	flag.Parse()
 	for _, f := range strings.Split(ns, ",") {

@@ -44,7 +44,7 @@ func (r *room) greetPresence(c *conn) {
 }
 
 // setQuiet turns the relay to c off (on) or back on. What waits for c is
-// dropped; turned back on, c first gets every peer's latest packet, as a
+// dropped, its pace kept; turned back on, c first gets every peer's latest packet, as a
 // newcomer does, so cursors holding still reappear at once.
 func (r *room) setQuiet(c *conn, on bool) {
 	if c.quiet == on {
@@ -168,8 +168,14 @@ func (b *relayBatcher) flush(now time.Time, send func(to uint16, frame []byte, e
 	return next
 }
 
-// forget drops what waits for to, and its pace.
-func (b *relayBatcher) forget(to uint16) { delete(b.out, to) }
+// forget drops what waits for to. Its pace stays: a recipient turning quiet
+// on and off gets no batch sooner than one that stayed loud (flush drops
+// the outbox once it has been idle for a tick).
+func (b *relayBatcher) forget(to uint16) {
+	if o := b.out[to]; o != nil {
+		clear(o.pending)
+	}
+}
 
 // drop forgets a peer that left: its outbox, and its packets in others'.
 func (b *relayBatcher) drop(id uint16) {

@@ -255,3 +255,27 @@ func TestRelayDropForgetsLeaver(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayForgetKeepsPace: forget (a recipient turning quiet) drops what
+// waits for it but not its pace, so turning quiet on and off cannot buy a
+// batch sooner than staying loud would.
+func TestRelayForgetKeepsPace(t *testing.T) {
+	f := newFakeRelay(t, testTick)
+	t0 := f.now
+	f.packet(1, "a1", 2)
+	f.advance(t0.Add(time.Millisecond))
+	f.packet(1, "a2", 2) // waits for 2's pace
+	f.b.forget(2)
+	f.flush()
+	f.advance(t0.Add(2 * time.Millisecond))
+	f.packet(1, "a3", 2) // 2 loud again, a tick not yet over
+	got := f.framesTo(2)
+	if len(got) != 1 {
+		t.Fatalf("frames %+v: a recipient back from quiet was sent a batch before its pace allowed", got)
+	}
+	f.advance(t0.Add(testTick))
+	got = f.framesTo(2)
+	if len(got) != 2 || !maps.Equal(got[1].entries, map[uint16]string{1: "a3"}) {
+		t.Fatalf("frames %+v, want a second holding only a3 (a2 was forgotten)", got)
+	}
+}

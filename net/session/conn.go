@@ -428,6 +428,13 @@ func (s *Session) flushPending(ctx context.Context, ws *websocket.Conn) error {
 			}
 		}
 		switch {
+		case s.quiet != s.quietSent:
+			// Before any commit, so that a commit's answer also says the
+			// setting made before it took effect. Only the latest setting
+			// goes, and only to this connection: the next one's hello
+			// carries it.
+			on := s.quiet
+			frame, s.quietSent, next = wire.Quiet{T: wire.TQuiet, On: &on}, on, nil
 		case next == nil:
 		case next.kind == wire.KindDraw:
 			frame = wire.Commit{T: wire.TCommit, ID: next.id, Ops: next.ops}
@@ -441,13 +448,6 @@ func (s *Session) flushPending(ctx context.Context, ws *websocket.Conn) error {
 				}
 				frame = wire.Undo{T: t, ID: next.id, Target: seq}
 			}
-		}
-		if frame == nil && s.quiet != s.quietSent {
-			// Only the latest setting goes, and only to this connection:
-			// the next one's hello carries it.
-			on := s.quiet
-			frame, s.quietSent = wire.Quiet{T: wire.TQuiet, On: &on}, on
-			next = nil
 		}
 		if frame == nil {
 			s.mu.Unlock()

@@ -147,8 +147,8 @@ type Session struct {
 	redos   []string          // our undo commits that Redo would revert
 	pres    presenceState
 	err     error // why the session closed
-	// quiet is whether the relay should send us presence (SetQuiet);
-	// quietSent, what this connection's authority was last told.
+	// quiet: the relay should send us no presence (SetQuiet); quietSent,
+	// what this connection's authority was last told.
 	quiet, quietSent bool
 
 	meshMu  sync.Mutex // guards only the two fields below; see currentMesh
@@ -263,6 +263,11 @@ func (s *Session) poke() {
 // receives every peer's latest packet.
 func (s *Session) SetQuiet(on bool) {
 	s.mu.Lock()
+	if s.quiet && !on {
+		// The greeting resends packets we may have seen before going
+		// quiet; a new program showing cursors needs them all the same.
+		clear(s.pres.seen)
+	}
 	s.quiet = on
 	s.mu.Unlock()
 	s.poke()
