@@ -35,8 +35,8 @@ import (
 //
 // A member who presses a key, moves the mouse or resizes leaves the group
 // for a program of its own (as every session had before), over its own
-// participant session, which it kept all along: the roster still shows
-// every viewer. The group's own session is a participant named audience.
+// participant session, which it kept all along, quiet while it watched
+// (no presence relayed to it): the roster still shows every viewer. The group's own session is a participant named audience.
 const (
 	// MaxBehind is the most bytes a viewer of a shared canvas may have
 	// queued before it is sent the next full repaint instead.
@@ -346,6 +346,12 @@ func (s *Server) watch(ctx context.Context, sess ssh.Session, ps *session.Sessio
 		return true
 	}
 	defer s.releaseGroup(g)
+	// The group's program shows everyone's cursors: this session's own
+	// copy of them, a relay batch per viewer per tick, was most of the
+	// authority's work in a large audience. Loud again before a program
+	// of its own starts from this session.
+	ps.SetQuiet(true)
+	defer ps.SetQuiet(false)
 	m := &member{sess: sess, fresh: true, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go m.writer()
 	g.join(m)

@@ -505,14 +505,7 @@ func (s *Server) join(next ssh.Handler) ssh.Handler {
 			delete(s.active, own)
 			s.mu.Unlock()
 		}()
-		if watching {
-			// The group's program shows everyone's cursors; this session's
-			// own copy of them would be the authority's biggest cost in a
-			// large audience, a relay batch per viewer per tick.
-			ps.SetQuiet(true)
-		}
 		if !watching || s.watch(ctx, sess, ps, room, role, tap) {
-			ps.SetQuiet(false)
 			next(own)
 		} else if sess.Context().Err() == nil {
 			io.WriteString(sess, restore)
